@@ -1,0 +1,3 @@
+//! # kasa-drivers
+//!
+//! Hardware only; knows nothing of sales.

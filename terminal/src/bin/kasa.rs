@@ -1,0 +1,4 @@
+//! The `kasa` admin CLI.
+fn main() {
+    println!("kasa");
+}
