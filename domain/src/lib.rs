@@ -9,7 +9,21 @@
 //! machine-readable code (`"barcode.bad_check_digit"`) that the CLI and the
 //! UI show next to the human message.
 
+pub mod barcode;
+pub mod count;
+pub mod document;
+pub mod journal;
 pub mod money;
+pub mod numbering;
+pub mod permission;
+pub mod pricing;
+pub mod product;
+pub mod returns;
+pub mod sale;
+pub mod shift;
+pub mod stock;
+pub mod tax;
+pub mod tender;
 
 /// A stable, machine-readable code for an error or a named business result.
 ///

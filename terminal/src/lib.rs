@@ -3,4 +3,12 @@
 //! The till's application layer. Every action the UI offers is a plain Rust
 //! function here; the store is SQLite (WAL, `synchronous=FULL`).
 
+pub mod catalog;
+pub mod cli;
+pub mod documents;
+pub mod error;
+pub mod sale;
+pub mod shift;
+pub mod stock;
 pub mod store;
+pub mod users;
