@@ -1,1 +1,201 @@
-//! (in progress)
+//! Driver errors that keep the causes apart.
+//!
+//! A till must react differently to "no such device" (check the cable / the
+//! URI), "permission denied" (install the udev rule), "offline" (queue the
+//! receipt and retry), "paper out" (change the roll) and so on, so each cause
+//! is its own variant with a stable code (`area.snake_case`) that the UI and
+//! the CLI show. The drivers crate does not depend on `kasa-domain`
+//! (dependencies flow terminal → drivers), so [`DriverError::code`] is an
+//! inherent method with the same shape as `kasa_domain::ErrorCode`; the
+//! terminal can implement the trait for it with a one-line forwarder.
+
+use std::io;
+
+/// Name of the udev rule file shipped in `packaging/udev/`, named in
+/// permission errors so the message says how to fix them.
+pub const UDEV_RULE_FILE: &str = "packaging/udev/60-kasa-printers.rules";
+
+/// Everything that can go wrong talking to a device.
+#[derive(Debug, thiserror::Error)]
+pub enum DriverError {
+    /// No device answers to this name (no such file, no USB device with this
+    /// VID:PID, unknown host).
+    #[error(
+        "device {device} not found: {detail} — check the cable, that it is switched on, and the device URI"
+    )]
+    NotFound { device: String, detail: String },
+
+    /// The device exists but this user may not open it.
+    #[error(
+        "permission denied opening {device} — install {UDEV_RULE_FILE} into /etc/udev/rules.d/ (then `udevadm control --reload && udevadm trigger`, replug) or add the user to the `lp`/`dialout` group"
+    )]
+    PermissionDenied { device: String },
+
+    /// The device does not answer at all (connection refused, reset, closed).
+    #[error(
+        "{device} is offline ({detail}) — the job is kept; check power and network, then reprint"
+    )]
+    Offline { device: String, detail: String },
+
+    /// The device was reachable but did not answer within the time limit.
+    #[error(
+        "{device} did not answer within {timeout_ms} ms while {operation} — check that it is switched on and not busy, then retry"
+    )]
+    Timeout {
+        device: String,
+        operation: &'static str,
+        timeout_ms: u64,
+    },
+
+    /// The printer reports that its paper roll has run out; nothing was printed.
+    #[error("printer {device} is out of paper — nothing was printed; load a new roll and reprint")]
+    PaperOut { device: String },
+
+    /// The printer reports that its cover is open; nothing was printed.
+    #[error(
+        "printer {device} has its cover open — nothing was printed; close the cover and reprint"
+    )]
+    CoverOpen { device: String },
+
+    /// Any other fault reported by the device or the operating system.
+    /// The text names the device and what failed.
+    #[error("device error: {0} — switch the device off and on, then retry")]
+    Device(String),
+
+    /// The device URI cannot be parsed.
+    #[error(
+        "invalid device URI `{uri}`: {reason} — see kasa_drivers::transport for the syntax (e.g. tcp://192.168.1.50:9100)"
+    )]
+    InvalidUri { uri: String, reason: String },
+}
+
+impl DriverError {
+    /// Stable error code shown by the UI and the CLI (`error[<code>]`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            DriverError::NotFound { .. } => "device.not_found",
+            DriverError::PermissionDenied { .. } => "device.permission_denied",
+            DriverError::Offline { .. } => "printer.offline",
+            DriverError::Timeout { .. } => "device.timeout",
+            DriverError::PaperOut { .. } => "printer.paper_out",
+            DriverError::CoverOpen { .. } => "printer.cover_open",
+            DriverError::Device(_) => "device.error",
+            DriverError::InvalidUri { .. } => "device.invalid_uri",
+        }
+    }
+
+    /// Whether retrying later may succeed without a person changing the
+    /// configuration (offline, timeout, paper out, cover open, device error).
+    pub fn is_transient(&self) -> bool {
+        !matches!(
+            self,
+            DriverError::InvalidUri { .. } | DriverError::PermissionDenied { .. }
+        )
+    }
+
+    /// Maps an I/O error on `device` during `operation` to the cause it means.
+    pub fn from_io(
+        device: &str,
+        operation: &'static str,
+        timeout_ms: u64,
+        err: &io::Error,
+    ) -> Self {
+        use io::ErrorKind as K;
+        let device = device.to_string();
+        match err.kind() {
+            K::NotFound => DriverError::NotFound {
+                device,
+                detail: err.to_string(),
+            },
+            K::PermissionDenied => DriverError::PermissionDenied { device },
+            K::TimedOut | K::WouldBlock => DriverError::Timeout {
+                device,
+                operation,
+                timeout_ms,
+            },
+            K::ConnectionRefused
+            | K::ConnectionReset
+            | K::ConnectionAborted
+            | K::BrokenPipe
+            | K::NotConnected
+            | K::UnexpectedEof
+            | K::HostUnreachable
+            | K::NetworkUnreachable
+            | K::NetworkDown
+            | K::AddrNotAvailable => DriverError::Offline {
+                device,
+                detail: err.to_string(),
+            },
+            _ => DriverError::Device(format!("{device}: {operation}: {err}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn io_errors_map_to_distinct_causes() {
+        let cases = [
+            (io::ErrorKind::NotFound, "device.not_found"),
+            (io::ErrorKind::PermissionDenied, "device.permission_denied"),
+            (io::ErrorKind::TimedOut, "device.timeout"),
+            (io::ErrorKind::WouldBlock, "device.timeout"),
+            (io::ErrorKind::ConnectionRefused, "printer.offline"),
+            (io::ErrorKind::BrokenPipe, "printer.offline"),
+            (io::ErrorKind::ConnectionReset, "printer.offline"),
+            (io::ErrorKind::InvalidData, "device.error"),
+        ];
+        for (kind, code) in cases {
+            let e = DriverError::from_io("tcp://x:9100", "writing", 500, &io::Error::from(kind));
+            assert_eq!(e.code(), code, "{kind:?}");
+        }
+    }
+
+    #[test]
+    fn permission_message_names_the_udev_rule() {
+        let e = DriverError::PermissionDenied {
+            device: "usb://04b8:0e15".into(),
+        };
+        assert!(e.to_string().contains("60-kasa-printers.rules"));
+        assert!(!e.is_transient());
+    }
+
+    #[test]
+    fn codes_are_area_snake_case() {
+        let all = [
+            DriverError::NotFound {
+                device: "d".into(),
+                detail: "x".into(),
+            },
+            DriverError::PermissionDenied { device: "d".into() },
+            DriverError::Offline {
+                device: "d".into(),
+                detail: "x".into(),
+            },
+            DriverError::Timeout {
+                device: "d".into(),
+                operation: "reading",
+                timeout_ms: 1,
+            },
+            DriverError::PaperOut { device: "d".into() },
+            DriverError::CoverOpen { device: "d".into() },
+            DriverError::Device("d: x".into()),
+            DriverError::InvalidUri {
+                uri: "d".into(),
+                reason: "x".into(),
+            },
+        ];
+        let mut codes: Vec<_> = all.iter().map(|e| e.code()).collect();
+        for c in &codes {
+            let (area, name) = c.split_once('.').unwrap();
+            assert!(
+                !area.is_empty() && name.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_')
+            );
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len(), "codes must be distinct");
+    }
+}
