@@ -270,7 +270,13 @@ mod tests {
         interleaved.extend(keys("3\n", 900, &[120]));
         let mut scan_then_key = keys("5901234123457\r", 0, &[8]);
         scan_then_key.push(('x', 70));
-        let cases: Vec<(&str, Vec<(char, u64)>, WedgeThresholds, Vec<WedgeOutput>)> = vec![
+        type Case = (
+            &'static str,
+            Vec<(char, u64)>,
+            WedgeThresholds,
+            Vec<WedgeOutput>,
+        );
+        let cases: Vec<Case> = vec![
             (
                 "scanner at 4 ms per key with Enter",
                 keys("4006381333931\n", 1_000, &[4]),

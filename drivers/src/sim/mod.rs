@@ -1,1 +1,4 @@
 //! (in progress)
+pub mod pty;
+pub mod serial_scale;
+pub mod serial_scanner;
