@@ -1,0 +1,2 @@
+//! Print benchmarks (being written by PRINTING).
+fn main() {}
