@@ -2,3 +2,5 @@
 pub mod pty;
 pub mod serial_scale;
 pub mod serial_scanner;
+pub mod decode;
+pub mod tcp_printer;
