@@ -1,0 +1,439 @@
+//! The stock ledger: posting immutable movements and the on-hand cache.
+//!
+//! Rules (DOMAIN.md "Stock is a ledger of movements"):
+//! - [`post_movements`] appends each movement to `stock_movements` with the
+//!   next `seq`, then folds it into the `stock_on_hand` row of its
+//!   (sku, location) with [`StockPosition::apply`] — the same function
+//!   [`rebuild`] replays, so posting and rebuilding cannot disagree.
+//! - Negative stock is allowed and recorded: a sale is never blocked by a
+//!   wrong count. [`negative_stock_report`] lists it.
+//! - Batches: a movement that names a batch adds to / takes from that batch.
+//!   An outgoing movement without a batch is taken from the location's
+//!   batches FIFO by expiry ([`consume_fifo`]) when the product has batches
+//!   there; which batch gave how much is stored in `stock_batch_allocations`
+//!   (immutable), so recalls can trace it and `rebuild` recomputes batch
+//!   remainders without re-deciding anything. What no batch covers stays
+//!   unbatched (negative stock). Batch tracking therefore follows the data:
+//!   a product is tracked at a location once batches were received there.
+//! - The cache's `updated` is the time of the last movement (not the wall
+//!   clock), so a rebuilt cache is identical row for row.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::NaiveDateTime;
+use kasa_domain::money::Money;
+use kasa_domain::stock::{FifoBatch, StockMovement, StockPosition, consume_fifo};
+use rusqlite::{Connection, OptionalExtension, params};
+use rust_decimal::Decimal;
+
+use super::StockError;
+use super::values::{dec_text, parse_dec, time_text};
+
+/// The cached stock figures of one product at one location.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StockLevel {
+    /// Product SKU.
+    pub sku: String,
+    /// Store / location id.
+    pub location: String,
+    /// Quantity on hand in base units (may be negative).
+    pub qty: Decimal,
+    /// Weighted average unit cost.
+    pub avg_cost: Money,
+    /// Unit cost of the last receipt, if any.
+    pub last_purchase_cost: Option<Money>,
+    /// Time of the last movement, `None` when nothing was ever posted.
+    pub updated: Option<NaiveDateTime>,
+}
+
+impl StockLevel {
+    fn empty(sku: &str, location: &str) -> Self {
+        StockLevel {
+            sku: sku.to_string(),
+            location: location.to_string(),
+            qty: Decimal::ZERO,
+            avg_cost: Money::ZERO,
+            last_purchase_cost: None,
+            updated: None,
+        }
+    }
+
+    /// The domain position this level caches.
+    pub fn position(&self) -> StockPosition {
+        StockPosition {
+            qty: self.qty,
+            avg_cost: self.avg_cost,
+            last_purchase_cost: self.last_purchase_cost,
+        }
+    }
+}
+
+/// Which rows [`list_stock`] returns. Empty filter = everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StockFilter {
+    /// Only this product.
+    pub sku: Option<String>,
+    /// Only this location.
+    pub location: Option<String>,
+    /// Only rows with quantity below zero.
+    pub negative_only: bool,
+}
+
+/// Append `movements` to the ledger and update the caches, inside the
+/// caller's transaction (a sale, a receipt, a count approval). Takes the
+/// connection a `Transaction` derefs to, so `complete_document` can pass its
+/// transaction; calling it outside a transaction would post each statement
+/// separately — don't.
+pub fn post_movements(tx: &Connection, movements: &[StockMovement]) -> Result<(), StockError> {
+    let mut seq: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(seq), 0) FROM stock_movements",
+        [],
+        |r| r.get(0),
+    )?;
+    let mut insert = tx.prepare_cached(
+        "INSERT INTO stock_movements
+           (seq, id, sku, location, batch, qty, unit_cost, unit_price, document_id, document_type, kind, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    for m in movements {
+        seq += 1;
+        insert.execute(params![
+            seq,
+            m.id.to_string(),
+            m.sku,
+            m.location,
+            m.batch,
+            dec_text(m.qty),
+            dec_text(m.unit_cost.0),
+            m.unit_price.map(|p| dec_text(p.0)),
+            m.document_id.to_string(),
+            super::movement::enum_text(&m.document_type),
+            super::movement::enum_text(&m.kind),
+            time_text(m.at),
+        ])?;
+        let mut level = load_level(tx, &m.sku, &m.location)?;
+        let mut position = level.position();
+        position.apply(m);
+        level.qty = position.qty;
+        level.avg_cost = position.avg_cost;
+        level.last_purchase_cost = position.last_purchase_cost;
+        level.updated = Some(m.at);
+        store_level(tx, &level, seq)?;
+        post_batches(tx, m, seq)?;
+    }
+    Ok(())
+}
+
+/// The cached level of `sku` at `location` (zero when never moved).
+pub fn on_hand(conn: &Connection, sku: &str, location: &str) -> Result<StockLevel, StockError> {
+    load_level(conn, sku, location)
+}
+
+/// Cached levels matching `filter`, ordered by location then SKU.
+pub fn list_stock(conn: &Connection, filter: &StockFilter) -> Result<Vec<StockLevel>, StockError> {
+    let mut stmt = conn.prepare(
+        "SELECT sku, location, qty, avg_cost, last_purchase_cost, updated FROM stock_on_hand
+         WHERE (?1 IS NULL OR sku = ?1) AND (?2 IS NULL OR location = ?2)
+         ORDER BY location, sku",
+    )?;
+    let mut rows = stmt.query(params![filter.sku, filter.location])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let level = level_from_row(row)?;
+        if !filter.negative_only || level.qty < Decimal::ZERO {
+            out.push(level);
+        }
+    }
+    Ok(out)
+}
+
+/// Every product/location whose quantity is below zero: stock sold that the
+/// system did not know about. Worth a count.
+pub fn negative_stock_report(conn: &Connection) -> Result<Vec<StockLevel>, StockError> {
+    list_stock(
+        conn,
+        &StockFilter {
+            negative_only: true,
+            ..StockFilter::default()
+        },
+    )
+}
+
+fn level_from_row(row: &rusqlite::Row<'_>) -> Result<StockLevel, StockError> {
+    let qty: String = row.get(2)?;
+    let avg: String = row.get(3)?;
+    let last: Option<String> = row.get(4)?;
+    let updated: String = row.get(5)?;
+    Ok(StockLevel {
+        sku: row.get(0)?,
+        location: row.get(1)?,
+        qty: parse_dec(&qty, "stock_on_hand", "qty")?,
+        avg_cost: Money(parse_dec(&avg, "stock_on_hand", "avg_cost")?),
+        last_purchase_cost: last
+            .map(|l| parse_dec(&l, "stock_on_hand", "last_purchase_cost").map(Money))
+            .transpose()?,
+        updated: Some(super::values::parse_time(
+            &updated,
+            "stock_on_hand",
+            "updated",
+        )?),
+    })
+}
+
+fn load_level(conn: &Connection, sku: &str, location: &str) -> Result<StockLevel, StockError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT sku, location, qty, avg_cost, last_purchase_cost, updated FROM stock_on_hand
+         WHERE sku = ?1 AND location = ?2",
+    )?;
+    let mut rows = stmt.query(params![sku, location])?;
+    match rows.next()? {
+        Some(row) => level_from_row(row),
+        None => Ok(StockLevel::empty(sku, location)),
+    }
+}
+
+fn store_level(conn: &Connection, level: &StockLevel, last_seq: i64) -> Result<(), StockError> {
+    let updated = level.updated.map(time_text).unwrap_or_default();
+    conn.prepare_cached(
+        "INSERT INTO stock_on_hand (sku, location, qty, avg_cost, last_purchase_cost, last_seq, updated)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (sku, location) DO UPDATE SET
+           qty = excluded.qty, avg_cost = excluded.avg_cost,
+           last_purchase_cost = excluded.last_purchase_cost,
+           last_seq = excluded.last_seq, updated = excluded.updated",
+    )?
+    .execute(params![
+        level.sku,
+        level.location,
+        dec_text(level.qty),
+        dec_text(level.avg_cost.0),
+        level.last_purchase_cost.map(|c| dec_text(c.0)),
+        last_seq,
+        updated,
+    ])?;
+    Ok(())
+}
+
+/// Register a batch's expiry before its first receipt is posted (receiving
+/// knows the expiry; a movement does not carry it). Existing batches keep
+/// their first expiry unless it was unknown.
+pub(crate) fn register_batch(
+    tx: &Connection,
+    sku: &str,
+    location: &str,
+    batch: &str,
+    expiry: Option<chrono::NaiveDate>,
+) -> Result<(), StockError> {
+    let next_seq: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(seq), 0) + 1 FROM stock_movements",
+        [],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "INSERT INTO stock_batches (sku, location, batch, expiry, qty_received, qty_remaining, received_seq)
+         VALUES (?1, ?2, ?3, ?4, '0', '0', ?5)
+         ON CONFLICT (sku, location, batch) DO UPDATE SET expiry = COALESCE(stock_batches.expiry, excluded.expiry)",
+        params![sku, location, batch, expiry.map(|d| d.to_string()), next_seq],
+    )?;
+    Ok(())
+}
+
+fn post_batches(tx: &Connection, m: &StockMovement, seq: i64) -> Result<(), StockError> {
+    if let Some(batch) = &m.batch {
+        // A named batch: receipts add to it, sales/returns of it move it.
+        let received = if m.qty > Decimal::ZERO {
+            m.qty
+        } else {
+            Decimal::ZERO
+        };
+        let existing = tx
+            .query_row(
+                "SELECT qty_received, qty_remaining FROM stock_batches
+                 WHERE sku = ?1 AND location = ?2 AND batch = ?3",
+                params![m.sku, m.location, batch],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )
+            .optional()?;
+        match existing {
+            Some((rec, rem)) => {
+                let rec = parse_dec(&rec, "stock_batches", "qty_received")? + received;
+                let rem = parse_dec(&rem, "stock_batches", "qty_remaining")? + m.qty;
+                tx.prepare_cached(
+                    "UPDATE stock_batches SET qty_received = ?4, qty_remaining = ?5
+                     WHERE sku = ?1 AND location = ?2 AND batch = ?3",
+                )?
+                .execute(params![
+                    m.sku,
+                    m.location,
+                    batch,
+                    dec_text(rec),
+                    dec_text(rem)
+                ])?;
+            }
+            None => {
+                tx.prepare_cached(
+                    "INSERT INTO stock_batches (sku, location, batch, expiry, qty_received, qty_remaining, received_seq)
+                     VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?6)",
+                )?
+                .execute(params![m.sku, m.location, batch, dec_text(received), dec_text(m.qty), seq])?;
+            }
+        }
+        return Ok(());
+    }
+    if m.qty >= Decimal::ZERO {
+        // Unbatched incoming stock (a return without batch) stays unbatched.
+        return Ok(());
+    }
+    let available = open_batches(tx, &m.sku, &m.location)?;
+    if available.is_empty() {
+        return Ok(());
+    }
+    let taken = consume_fifo(&available, -m.qty);
+    let mut allocate = tx.prepare_cached(
+        "INSERT INTO stock_batch_allocations (movement_id, batch, qty) VALUES (?1, ?2, ?3)",
+    )?;
+    let mut reduce = tx.prepare_cached(
+        "UPDATE stock_batches SET qty_remaining = ?4 WHERE sku = ?1 AND location = ?2 AND batch = ?3",
+    )?;
+    for (batch, qty) in taken {
+        if qty.is_zero() {
+            continue;
+        }
+        allocate.execute(params![m.id.to_string(), batch, dec_text(-qty)])?;
+        let before = available
+            .iter()
+            .find(|b| b.batch == batch)
+            .map(|b| b.qty)
+            .unwrap_or_default();
+        reduce.execute(params![m.sku, m.location, batch, dec_text(before - qty)])?;
+    }
+    Ok(())
+}
+
+/// Batches with stock left, in FIFO order: earliest expiry first (unknown
+/// expiry last), then first received.
+pub(crate) fn open_batches(
+    conn: &Connection,
+    sku: &str,
+    location: &str,
+) -> Result<Vec<FifoBatch>, StockError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT batch, expiry, qty_remaining FROM stock_batches
+         WHERE sku = ?1 AND location = ?2
+         ORDER BY expiry IS NULL, expiry, received_seq",
+    )?;
+    let mut rows = stmt.query(params![sku, location])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let rem: String = row.get(2)?;
+        let qty = parse_dec(&rem, "stock_batches", "qty_remaining")?;
+        if qty > Decimal::ZERO {
+            let expiry: Option<String> = row.get(1)?;
+            out.push(FifoBatch {
+                batch: row.get(0)?,
+                expiry: expiry.and_then(|e| e.parse().ok()),
+                qty,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// One batch of a product at a location, as cached.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BatchLevel {
+    /// Batch / lot code.
+    pub batch: String,
+    /// Expiry date, when known.
+    pub expiry: Option<chrono::NaiveDate>,
+    /// Total received into this batch.
+    pub qty_received: Decimal,
+    /// Still on hand.
+    pub qty_remaining: Decimal,
+}
+
+/// All batches of `sku` at `location` in FIFO order (including empty ones).
+pub fn batches(
+    conn: &Connection,
+    sku: &str,
+    location: &str,
+) -> Result<Vec<BatchLevel>, StockError> {
+    let mut stmt = conn.prepare(
+        "SELECT batch, expiry, qty_received, qty_remaining FROM stock_batches
+         WHERE sku = ?1 AND location = ?2
+         ORDER BY expiry IS NULL, expiry, received_seq",
+    )?;
+    let mut rows = stmt.query(params![sku, location])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        let expiry: Option<String> = row.get(1)?;
+        let rec: String = row.get(2)?;
+        let rem: String = row.get(3)?;
+        out.push(BatchLevel {
+            batch: row.get(0)?,
+            expiry: expiry.and_then(|e| e.parse().ok()),
+            qty_received: parse_dec(&rec, "stock_batches", "qty_received")?,
+            qty_remaining: parse_dec(&rem, "stock_batches", "qty_remaining")?,
+        });
+    }
+    Ok(out)
+}
+
+/// Cache rows computed from the ledger alone (shared by rebuild and verify).
+pub(crate) struct Replayed {
+    pub(crate) levels: BTreeMap<(String, String), (StockLevel, i64)>,
+    /// (sku, location, batch) → (received, remaining, first seq)
+    pub(crate) batches: HashMap<(String, String, String), (Decimal, Decimal, i64)>,
+}
+
+/// Replay every movement in `seq` order through [`StockPosition::apply`].
+pub(crate) fn replay(conn: &Connection) -> Result<Replayed, StockError> {
+    let mut levels: BTreeMap<(String, String), (StockLevel, i64)> = BTreeMap::new();
+    let mut batches: HashMap<(String, String, String), (Decimal, Decimal, i64)> = HashMap::new();
+    let mut stmt = conn.prepare(
+        "SELECT seq, id, sku, location, batch, qty, unit_cost, unit_price, document_id, document_type, kind, at
+         FROM stock_movements ORDER BY seq",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let seq: i64 = row.get(0)?;
+        let m = super::movement::from_row(row)?;
+        let key = (m.sku.clone(), m.location.clone());
+        let entry = levels
+            .entry(key)
+            .or_insert_with(|| (StockLevel::empty(&m.sku, &m.location), 0));
+        let mut position = entry.0.position();
+        position.apply(&m);
+        entry.0.qty = position.qty;
+        entry.0.avg_cost = position.avg_cost;
+        entry.0.last_purchase_cost = position.last_purchase_cost;
+        entry.0.updated = Some(m.at);
+        entry.1 = seq;
+        if let Some(batch) = m.batch {
+            let b = batches.entry((m.sku, m.location, batch)).or_insert((
+                Decimal::ZERO,
+                Decimal::ZERO,
+                seq,
+            ));
+            if m.qty > Decimal::ZERO {
+                b.0 += m.qty;
+            }
+            b.1 += m.qty;
+        }
+    }
+    let mut stmt = conn.prepare(
+        "SELECT m.sku, m.location, a.batch, a.qty, m.seq FROM stock_batch_allocations a
+         JOIN stock_movements m ON m.id = a.movement_id",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let qty: String = row.get(3)?;
+        let qty = parse_dec(&qty, "stock_batch_allocations", "qty")?;
+        let seq: i64 = row.get(4)?;
+        let b = batches
+            .entry((row.get(0)?, row.get(1)?, row.get(2)?))
+            .or_insert((Decimal::ZERO, Decimal::ZERO, seq));
+        b.1 += qty;
+    }
+    Ok(Replayed { levels, batches })
+}

@@ -1,0 +1,763 @@
+//! Stock ledger, receiving and counts against real SQLite files.
+
+use std::collections::BTreeMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use kasa_domain::ErrorCode;
+use kasa_domain::document::DocumentType;
+use kasa_domain::money::Money;
+use kasa_domain::permission::{Operator, Role};
+use kasa_domain::stock::MovementKind;
+use kasa_terminal::settings::TillSettings;
+use kasa_terminal::stock::count::{
+    CountScope, CountStart, CountStatus, add_count, approve_session, cancel_session, count_session,
+    review_session, start_session,
+};
+use kasa_terminal::stock::movement::{movements_of_document, new_movement};
+use kasa_terminal::stock::{
+    NewPurchaseOrder, ReceiveLine, ReceiveRequest, StockFilter, batches, create_purchase_order,
+    list_stock, negative_stock_report, on_hand, parse_receive_request, post_movements,
+    purchase_order, rebuild, receive_in, verify_cache,
+};
+use kasa_terminal::store::Store;
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+use rust_decimal_macros::dec;
+use uuid::Uuid;
+
+const LOC: &str = "S001";
+
+struct Till {
+    _dir: tempfile::TempDir,
+    store: Store,
+    settings: TillSettings,
+    clock: NaiveDateTime,
+}
+
+impl Till {
+    fn new() -> Till {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("till.sqlite")).unwrap();
+        let settings = TillSettings::new(LOC, "T01");
+        settings.save_new(store.conn()).unwrap();
+        Till {
+            _dir: dir,
+            store,
+            settings,
+            clock: NaiveDate::from_ymd_opt(2026, 11, 21)
+                .unwrap()
+                .and_hms_opt(8, 0, 0)
+                .unwrap(),
+        }
+    }
+
+    fn tick(&mut self) -> NaiveDateTime {
+        self.clock += chrono::Duration::seconds(1);
+        self.clock
+    }
+
+    fn receive(&mut self, request: &ReceiveRequest) -> kasa_terminal::stock::ReceiptOutcome {
+        let at = self.tick();
+        let tx = self.store.write_tx().unwrap();
+        let out = receive_in(&tx, &self.settings, request, "manager", at).unwrap();
+        tx.commit().unwrap();
+        out
+    }
+
+    fn receive_one(&mut self, sku: &str, qty: Decimal, cost: Decimal, batch: Option<(&str, &str)>) {
+        let request = ReceiveRequest {
+            supplier: "Acme".into(),
+            po: None,
+            location: None,
+            delivery_note: None,
+            lines: vec![ReceiveLine {
+                sku: sku.into(),
+                qty,
+                unit_cost: Some(Money(cost)),
+                batch: batch.map(|(b, _)| b.to_string()),
+                expiry: batch.map(|(_, e)| e.parse().unwrap()),
+            }],
+        };
+        self.receive(&request);
+    }
+
+    /// A sale or return line's movement, posted the way `complete_document`
+    /// posts it.
+    fn post(&mut self, sku: &str, qty: Decimal, doc: DocumentType, kind: MovementKind) -> Uuid {
+        let at = self.tick();
+        let tx = self.store.write_tx().unwrap();
+        let cost = on_hand(&tx, sku, LOC).unwrap().avg_cost;
+        let document_id = Uuid::now_v7();
+        let m = new_movement(
+            sku,
+            LOC,
+            None,
+            qty,
+            cost,
+            Some(Money(dec!(2.50))),
+            document_id,
+            doc,
+            kind,
+            at,
+        );
+        post_movements(&tx, &[m]).unwrap();
+        tx.commit().unwrap();
+        document_id
+    }
+
+    fn sell(&mut self, sku: &str, qty: Decimal) -> Uuid {
+        self.post(sku, -qty, DocumentType::Sale, MovementKind::Sale)
+    }
+
+    fn count(&mut self, scope: CountScope, blind: bool) -> String {
+        let at = self.tick();
+        let tx = self.store.write_tx().unwrap();
+        let id = start_session(
+            &tx,
+            &self.settings,
+            &CountStart {
+                location: None,
+                scope,
+                blind,
+                started_by: "anna".into(),
+            },
+            at,
+        )
+        .unwrap();
+        tx.commit().unwrap();
+        id
+    }
+
+    fn add(
+        &mut self,
+        session: &str,
+        device: &str,
+        sku: &str,
+        qty: Decimal,
+    ) -> kasa_terminal::stock::count::CountAdded {
+        let at = self.tick();
+        let tx = self.store.write_tx().unwrap();
+        let added = add_count(&tx, session, device, sku, qty, at).unwrap();
+        tx.commit().unwrap();
+        added
+    }
+
+    fn review(&mut self, session: &str) -> kasa_terminal::stock::count::CountReview {
+        let at = self.tick();
+        let tx = self.store.write_tx().unwrap();
+        let review = review_session(&tx, session, at).unwrap();
+        tx.commit().unwrap();
+        review
+    }
+
+    fn approve(
+        &mut self,
+        session: &str,
+        who: &Operator,
+    ) -> Result<kasa_terminal::stock::count::CountApproved, kasa_terminal::stock::StockError> {
+        let at = self.tick();
+        let tx = self.store.write_tx().unwrap();
+        let settings = self.settings.clone();
+        let out = approve_session(&tx, &settings, session, who, at)?;
+        tx.commit().unwrap();
+        Ok(out)
+    }
+
+    fn qty(&self, sku: &str) -> Decimal {
+        on_hand(self.store.conn(), sku, LOC).unwrap().qty
+    }
+
+    /// Every cache row as text, for exact comparisons before/after rebuild.
+    fn cache_rows(&self) -> Vec<Vec<Option<String>>> {
+        let mut out = Vec::new();
+        for sql in [
+            "SELECT sku, location, qty, avg_cost, last_purchase_cost, CAST(last_seq AS TEXT), updated FROM stock_on_hand ORDER BY sku, location",
+            "SELECT sku, location, batch, expiry, qty_received, qty_remaining, CAST(received_seq AS TEXT) FROM stock_batches ORDER BY sku, location, batch",
+        ] {
+            let mut stmt = self.store.conn().prepare(sql).unwrap();
+            let rows = stmt
+                .query_map([], |r| {
+                    (0..7)
+                        .map(|i| r.get::<_, Option<String>>(i))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .unwrap();
+            for r in rows {
+                out.push(r.unwrap());
+            }
+            out.push(vec![None]);
+        }
+        out
+    }
+
+    fn ledger_sum(&self, sku: &str) -> Decimal {
+        let mut stmt = self
+            .store
+            .conn()
+            .prepare("SELECT qty FROM stock_movements WHERE sku = ?1 AND location = ?2")
+            .unwrap();
+        stmt.query_map([sku, LOC], |r| r.get::<_, String>(0))
+            .unwrap()
+            .map(|q| q.unwrap().parse::<Decimal>().unwrap())
+            .sum()
+    }
+}
+
+fn manager() -> Operator {
+    Operator::new("boss", Role::Manager)
+}
+
+#[test]
+fn receive_json_format_parses() {
+    let request = parse_receive_request(
+        r#"{"supplier":"Acme Foods","po":null,"lines":[{"sku":"1001","qty":"24","unit_cost":"0.85","batch":"L123","expiry":"2026-12-31"}]}"#,
+    )
+    .unwrap();
+    assert_eq!(request.supplier, "Acme Foods");
+    assert_eq!(request.lines[0].qty, dec!(24));
+    assert_eq!(request.lines[0].unit_cost, Some(Money(dec!(0.85))));
+    assert_eq!(
+        request.lines[0].expiry,
+        NaiveDate::from_ymd_opt(2026, 12, 31)
+    );
+    let err =
+        parse_receive_request(r#"{"supplier":"x","lines":[{"sku":"1","qty":"abc"}]}"#).unwrap_err();
+    assert_eq!(err.code(), "stock.invalid_request");
+}
+
+#[test]
+fn receiving_moves_average_and_last_purchase_cost_and_is_a_document() {
+    let mut till = Till::new();
+    till.receive_one("A", dec!(10), dec!(1.00), None);
+    till.receive_one("A", dec!(30), dec!(2.00), None);
+    let level = on_hand(till.store.conn(), "A", LOC).unwrap();
+    assert_eq!(level.qty, dec!(40));
+    assert_eq!(level.avg_cost, Money(dec!(1.75)));
+    assert_eq!(level.last_purchase_cost, Some(Money(dec!(2.00))));
+    let docs: i64 = till
+        .store
+        .conn()
+        .query_row(
+            "SELECT COUNT(*) FROM documents WHERE doc_type = ?1",
+            [DocumentType::DeliveryReceipt.code()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(docs, 2);
+    let outbox: i64 = till
+        .store
+        .conn()
+        .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(outbox, 2);
+}
+
+#[test]
+fn free_receipt_without_cost_is_refused_and_nothing_is_written() {
+    let mut till = Till::new();
+    let at = till.tick();
+    let tx = till.store.write_tx().unwrap();
+    let err = receive_in(
+        &tx,
+        &till.settings,
+        &ReceiveRequest {
+            supplier: "Acme".into(),
+            po: None,
+            location: None,
+            delivery_note: None,
+            lines: vec![ReceiveLine {
+                sku: "A".into(),
+                qty: dec!(1),
+                unit_cost: None,
+                batch: None,
+                expiry: None,
+            }],
+        },
+        "m",
+        at,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "stock.invalid_request");
+    drop(tx);
+    assert_eq!(till.qty("A"), dec!(0));
+}
+
+#[test]
+fn receiving_against_a_purchase_order_reports_over_receipt() {
+    let mut till = Till::new();
+    let at = till.tick();
+    let tx = till.store.write_tx().unwrap();
+    let po: NewPurchaseOrder = serde_json::from_str(
+        r#"{"id":"PO-1","supplier":"Acme","lines":[{"sku":"A","qty":"10","unit_cost":"1.20"},{"sku":"B","qty":"5","unit_cost":"3"}]}"#,
+    )
+    .unwrap();
+    let id = create_purchase_order(&tx, &till.settings, &po, at).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(id, "PO-1");
+
+    // First delivery: 6 of A at the order's cost (no cost given).
+    let first = till.receive(
+        &parse_receive_request(
+            r#"{"supplier":"Acme","po":"PO-1","lines":[{"sku":"A","qty":"6"}]}"#,
+        )
+        .unwrap(),
+    );
+    assert!(first.over_receipts.is_empty());
+    assert_eq!(first.po_status.as_deref(), Some("partial"));
+    assert_eq!(
+        on_hand(till.store.conn(), "A", LOC).unwrap().avg_cost,
+        Money(dec!(1.20))
+    );
+
+    // Second: 7 more A (3 over), 5 B, 2 C not on the order.
+    let second = till.receive(&parse_receive_request(
+        r#"{"supplier":"Acme","po":"PO-1","lines":[{"sku":"A","qty":"7"},{"sku":"B","qty":"5","unit_cost":"2.90"},{"sku":"C","qty":"2","unit_cost":"1"}]}"#,
+    ).unwrap());
+    assert_eq!(second.po_status.as_deref(), Some("received"));
+    let over: BTreeMap<_, _> = second
+        .over_receipts
+        .iter()
+        .map(|o| (o.sku.as_str(), (o.ordered, o.received, o.over_by)))
+        .collect();
+    assert_eq!(over.get("A"), Some(&(dec!(10), dec!(13), dec!(3))));
+    assert_eq!(over.get("C"), Some(&(dec!(0), dec!(2), dec!(2))));
+    assert!(!over.contains_key("B"));
+    let order = purchase_order(till.store.conn(), "PO-1").unwrap();
+    assert_eq!(order.lines[0].qty_received, dec!(13));
+    assert_eq!(order.lines[1].qty_received, dec!(5));
+    assert_eq!(till.qty("A"), dec!(13));
+    assert_eq!(
+        on_hand(till.store.conn(), "B", LOC)
+            .unwrap()
+            .last_purchase_cost,
+        Some(Money(dec!(2.90)))
+    );
+
+    // The order is complete now.
+    let at = till.tick();
+    let tx = till.store.write_tx().unwrap();
+    let err = receive_in(
+        &tx,
+        &till.settings,
+        &parse_receive_request(
+            r#"{"supplier":"Acme","po":"PO-1","lines":[{"sku":"A","qty":"1"}]}"#,
+        )
+        .unwrap(),
+        "m",
+        at,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "stock.purchase_order_closed");
+}
+
+#[test]
+fn unknown_purchase_order_is_named() {
+    let mut till = Till::new();
+    let at = till.tick();
+    let tx = till.store.write_tx().unwrap();
+    let err = receive_in(
+        &tx,
+        &till.settings,
+        &parse_receive_request(
+            r#"{"supplier":"Acme","po":"PO-404","lines":[{"sku":"A","qty":"1","unit_cost":"1"}]}"#,
+        )
+        .unwrap(),
+        "m",
+        at,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "stock.unknown_purchase_order");
+}
+
+#[test]
+fn selling_consumes_batches_fifo_by_expiry_and_records_allocations() {
+    let mut till = Till::new();
+    // Received late-expiring first, early-expiring second: FIFO is by expiry.
+    till.receive_one("MILK", dec!(10), dec!(0.80), Some(("L2", "2026-12-20")));
+    till.receive_one("MILK", dec!(5), dec!(0.80), Some(("L1", "2026-12-01")));
+    till.receive_one("MILK", dec!(4), dec!(0.80), Some(("L3", "2027-01-15")));
+    let sale = till.sell("MILK", dec!(8));
+    let left: Vec<_> = batches(till.store.conn(), "MILK", LOC)
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.batch, b.qty_remaining))
+        .collect();
+    assert_eq!(
+        left,
+        vec![
+            ("L1".to_string(), dec!(0)),
+            ("L2".to_string(), dec!(7)),
+            ("L3".to_string(), dec!(4))
+        ]
+    );
+    let movement = &movements_of_document(till.store.conn(), sale).unwrap()[0];
+    let alloc: Vec<(String, String)> = {
+        let mut stmt = till.store.conn().prepare("SELECT batch, qty FROM stock_batch_allocations WHERE movement_id = ?1 ORDER BY batch").unwrap();
+        stmt.query_map([movement.id.to_string()], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    };
+    assert_eq!(
+        alloc,
+        vec![("L1".into(), "-5".into()), ("L2".into(), "-3".into())]
+    );
+
+    // Selling more than all batches hold: batches run out, stock goes negative.
+    till.sell("MILK", dec!(20));
+    assert!(
+        batches(till.store.conn(), "MILK", LOC)
+            .unwrap()
+            .iter()
+            .all(|b| b.qty_remaining == dec!(0))
+    );
+    assert_eq!(till.qty("MILK"), dec!(-9));
+    let before = till.cache_rows();
+    rebuild(till.store.conn_mut()).unwrap();
+    assert_eq!(till.cache_rows(), before);
+}
+
+#[test]
+fn negative_stock_is_allowed_and_reported() {
+    let mut till = Till::new();
+    till.receive_one("A", dec!(2), dec!(1), None);
+    till.receive_one("B", dec!(2), dec!(1), None);
+    till.sell("A", dec!(5));
+    assert_eq!(till.qty("A"), dec!(-3));
+    let report = negative_stock_report(till.store.conn()).unwrap();
+    assert_eq!(
+        report
+            .iter()
+            .map(|l| (l.sku.as_str(), l.qty))
+            .collect::<Vec<_>>(),
+        vec![("A", dec!(-3))]
+    );
+    let only_b = list_stock(
+        till.store.conn(),
+        &StockFilter {
+            sku: Some("B".into()),
+            ..StockFilter::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(only_b.len(), 1);
+    assert_eq!(only_b[0].qty, dec!(2));
+}
+
+#[test]
+fn the_database_refuses_to_update_or_delete_movements() {
+    let mut till = Till::new();
+    till.receive_one("A", dec!(3), dec!(1), Some(("L1", "2027-01-01")));
+    till.sell("A", dec!(1));
+    let conn = till.store.conn();
+    for sql in [
+        "UPDATE stock_movements SET qty = '100'",
+        "DELETE FROM stock_movements",
+        "UPDATE stock_batch_allocations SET qty = '0'",
+        "DELETE FROM stock_batch_allocations",
+    ] {
+        let err = conn.execute(sql, []).unwrap_err();
+        assert!(err.to_string().contains("immutable"), "{sql}: {err}");
+    }
+    assert_eq!(till.ledger_sum("A"), dec!(2));
+}
+
+#[test]
+fn verify_names_a_tampered_cache_and_rebuild_repairs_it() {
+    let mut till = Till::new();
+    till.receive_one("A", dec!(3), dec!(1), None);
+    till.receive_one("B", dec!(3), dec!(1), Some(("L1", "2027-01-01")));
+    let good = till.cache_rows();
+    assert!(verify_cache(till.store.conn()).unwrap().is_empty());
+    till.store
+        .conn()
+        .execute("UPDATE stock_on_hand SET qty = '99' WHERE sku = 'A'", [])
+        .unwrap();
+    till.store
+        .conn()
+        .execute(
+            "UPDATE stock_batches SET qty_remaining = '1' WHERE sku = 'B'",
+            [],
+        )
+        .unwrap();
+    till.store
+        .conn()
+        .execute("DELETE FROM stock_on_hand WHERE sku = 'B'", [])
+        .unwrap();
+    let diffs = verify_cache(till.store.conn()).unwrap();
+    assert_eq!(diffs.len(), 3, "{diffs:?}");
+    assert!(
+        diffs
+            .iter()
+            .any(|d| d.sku == "A" && d.detail.contains("qty cached 99 ledger 3"))
+    );
+    assert!(
+        diffs
+            .iter()
+            .any(|d| d.sku == "B" && d.batch.as_deref() == Some("L1"))
+    );
+    assert!(
+        diffs
+            .iter()
+            .any(|d| d.sku == "B" && d.detail.contains("no cached row"))
+    );
+    let summary = rebuild(till.store.conn_mut()).unwrap();
+    assert_eq!(summary.movements, 2);
+    assert_eq!(till.cache_rows(), good);
+    assert!(verify_cache(till.store.conn()).unwrap().is_empty());
+}
+
+#[test]
+fn count_with_two_devices_posts_variance_only_on_approval() {
+    let mut till = Till::new();
+    till.receive_one("A", dec!(10), dec!(1), None);
+    till.receive_one("B", dec!(4), dec!(2), None);
+    till.receive_one("C", dec!(7), dec!(3), None);
+    let session = till.count(CountScope::Full, false);
+    let added = till.add(&session, "hh-1", "A", dec!(6));
+    assert_eq!(added.expected, Some(dec!(10)));
+    till.add(&session, "hh-2", "A", dec!(3));
+    till.add(&session, "hh-2", "B", dec!(4));
+    // C not counted at all → counted 0. D found but never received.
+    till.add(&session, "hh-1", "D", dec!(2));
+    // A sale during the count does not distort the variance.
+    till.sell("A", dec!(1));
+    let review = till.review(&session);
+    let lines: BTreeMap<_, _> = review
+        .lines
+        .iter()
+        .map(|l| (l.sku.as_str(), (l.expected, l.counted, l.variance)))
+        .collect();
+    assert_eq!(lines["B"], (dec!(4), dec!(4), dec!(0)));
+    assert_eq!(lines["C"], (dec!(7), dec!(0), dec!(-7)));
+    assert_eq!(lines["D"], (dec!(0), dec!(2), dec!(2)));
+    let a = lines["A"];
+    assert_eq!(a.0, dec!(10));
+    assert_eq!(a.2, a.1 - dec!(10));
+    // Nothing moved yet.
+    assert_eq!(till.qty("A"), dec!(9));
+    assert_eq!(till.qty("C"), dec!(7));
+
+    let approved = till.approve(&session, &manager()).unwrap();
+    assert_eq!(approved.adjustments, 3);
+    assert_eq!(till.qty("A"), dec!(9) + a.2);
+    assert_eq!(till.qty("C"), dec!(0));
+    assert_eq!(till.qty("D"), dec!(2));
+    assert_eq!(till.qty("B"), dec!(4));
+    let moves = movements_of_document(till.store.conn(), approved.document_id).unwrap();
+    assert!(
+        moves
+            .iter()
+            .all(|m| m.document_type == DocumentType::StockCount)
+    );
+    assert_eq!(
+        count_session(till.store.conn(), &session).unwrap().status,
+        CountStatus::Approved
+    );
+    assert!(verify_cache(till.store.conn()).unwrap().is_empty());
+}
+
+#[test]
+fn blind_count_hides_expected_until_review() {
+    let mut till = Till::new();
+    till.receive_one("A", dec!(10), dec!(1), None);
+    let session = till.count(CountScope::Full, true);
+    let added = till.add(&session, "hh-1", "A", dec!(8));
+    assert_eq!(added.expected, None);
+    assert_eq!(added.counted, dec!(8));
+    let review = till.review(&session);
+    assert_eq!(review.lines[0].expected, dec!(10));
+    assert_eq!(review.lines[0].variance, dec!(-2));
+}
+
+#[test]
+fn partial_count_by_sku_refuses_other_products_and_leaves_them_alone() {
+    let mut till = Till::new();
+    till.receive_one("A", dec!(10), dec!(1), None);
+    till.receive_one("B", dec!(10), dec!(1), None);
+    let session = till.count(CountScope::Skus(vec!["A".into()]), false);
+    let at = till.tick();
+    let tx = till.store.write_tx().unwrap();
+    let err = add_count(&tx, &session, "hh-1", "B", dec!(1), at).unwrap_err();
+    assert_eq!(err.code(), "stock.count_out_of_scope");
+    drop(tx);
+    till.add(&session, "hh-1", "A", dec!(9));
+    let review = till.review(&session);
+    assert_eq!(review.lines.len(), 1);
+    till.approve(&session, &manager()).unwrap();
+    assert_eq!(till.qty("A"), dec!(9));
+    assert_eq!(till.qty("B"), dec!(10));
+}
+
+#[test]
+fn partial_count_by_group_uses_the_catalog_group() {
+    let mut till = Till::new();
+    for (sku, group) in [("M1", "dairy"), ("M2", "dairy"), ("B1", "bread")] {
+        till.store.conn().execute(
+            "INSERT INTO products (sku, name, name_norm, product_group, unit, vat_class) VALUES (?1, ?1, ?1, ?2, 'piece', 'standard')",
+            [sku, group],
+        ).unwrap();
+        till.receive_one(sku, dec!(5), dec!(1), None);
+    }
+    let session = till.count(CountScope::Groups(vec!["dairy".into()]), false);
+    till.add(&session, "hh-1", "M1", dec!(5));
+    let at = till.tick();
+    let tx = till.store.write_tx().unwrap();
+    assert_eq!(
+        add_count(&tx, &session, "hh-1", "B1", dec!(1), at)
+            .unwrap_err()
+            .code(),
+        "stock.count_out_of_scope"
+    );
+    drop(tx);
+    let review = till.review(&session);
+    let skus: Vec<_> = review
+        .lines
+        .iter()
+        .map(|l| (l.sku.as_str(), l.variance))
+        .collect();
+    assert_eq!(skus, vec![("M1", dec!(0)), ("M2", dec!(-5))]);
+}
+
+#[test]
+fn approval_needs_a_manager_and_a_review_and_cancel_posts_nothing() {
+    let mut till = Till::new();
+    till.receive_one("A", dec!(10), dec!(1), None);
+    let session = till.count(CountScope::Full, false);
+    till.add(&session, "hh-1", "A", dec!(1));
+    let err = till.approve(&session, &manager()).unwrap_err();
+    assert_eq!(err.code(), "stock.count_wrong_status");
+    till.review(&session);
+    let err = till
+        .approve(&session, &Operator::new("cash", Role::Cashier))
+        .unwrap_err();
+    assert_eq!(err.code(), "permission.needs_manager");
+    assert_eq!(till.qty("A"), dec!(10));
+    let at = till.tick();
+    let tx = till.store.write_tx().unwrap();
+    cancel_session(&tx, &session, at).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(
+        till.approve(&session, &manager()).unwrap_err().code(),
+        "stock.count_wrong_status"
+    );
+    assert_eq!(till.qty("A"), dec!(10));
+    let at = till.tick();
+    let tx = till.store.write_tx().unwrap();
+    assert_eq!(
+        add_count(&tx, &session, "hh-1", "A", dec!(1), at)
+            .unwrap_err()
+            .code(),
+        "stock.count_wrong_status"
+    );
+}
+
+/// The reference model: plain weighted average over receipts; sales,
+/// returns and count adjustments move the quantity at the current average.
+#[derive(Debug, Default, Clone)]
+struct Reference {
+    qty: Decimal,
+    avg: Decimal,
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Receive {
+        sku: usize,
+        qty: u32,
+        cost_cents: u32,
+        batch: Option<(u8, u8)>,
+    },
+    Sell {
+        sku: usize,
+        qty: u32,
+    },
+    Return {
+        sku: usize,
+        qty: u32,
+    },
+    Count {
+        sku: usize,
+        counted: u32,
+    },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        (
+            0..3usize,
+            1..40u32,
+            1..2000u32,
+            proptest::option::of((0..3u8, 0..60u8))
+        )
+            .prop_map(|(sku, qty, cost_cents, batch)| Op::Receive {
+                sku,
+                qty,
+                cost_cents,
+                batch
+            }),
+        (0..3usize, 1..30u32).prop_map(|(sku, qty)| Op::Sell { sku, qty }),
+        (0..3usize, 1..5u32).prop_map(|(sku, qty)| Op::Return { sku, qty }),
+        (0..3usize, 0..30u32).prop_map(|(sku, counted)| Op::Count { sku, counted }),
+    ]
+}
+
+const SKUS: [&str; 3] = ["A", "B", "C"];
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn cache_equals_ledger_and_rebuild_after_any_history(ops in proptest::collection::vec(op(), 1..25)) {
+        let mut till = Till::new();
+        let mut model: BTreeMap<usize, Reference> = BTreeMap::new();
+        for op in &ops {
+            match *op {
+                Op::Receive { sku, qty, cost_cents, batch } => {
+                    let cost = Decimal::new(cost_cents as i64, 2);
+                    let batch_name = batch.map(|(b, _)| format!("L{b}"));
+                    let expiry = batch.map(|(_, d)| format!("{}", NaiveDate::from_ymd_opt(2027, 1, 1).unwrap() + chrono::Duration::days(d as i64)));
+                    let pair = batch_name.as_deref().zip(expiry.as_deref());
+                    till.receive_one(SKUS[sku], Decimal::from(qty), cost, pair);
+                    let r = model.entry(sku).or_default();
+                    let q = Decimal::from(qty);
+                    if r.qty <= Decimal::ZERO {
+                        r.avg = cost;
+                    } else {
+                        r.avg = (r.qty * r.avg + q * cost) / (r.qty + q);
+                    }
+                    r.qty += q;
+                }
+                Op::Sell { sku, qty } => {
+                    till.sell(SKUS[sku], Decimal::from(qty));
+                    model.entry(sku).or_default().qty -= Decimal::from(qty);
+                }
+                Op::Return { sku, qty } => {
+                    till.post(SKUS[sku], Decimal::from(qty), DocumentType::Return, MovementKind::Return);
+                    model.entry(sku).or_default().qty += Decimal::from(qty);
+                }
+                Op::Count { sku, counted } => {
+                    let session = till.count(CountScope::Skus(vec![SKUS[sku].into()]), false);
+                    till.add(&session, "hh-1", SKUS[sku], Decimal::from(counted));
+                    till.review(&session);
+                    till.approve(&session, &manager()).unwrap();
+                    model.entry(sku).or_default().qty = Decimal::from(counted);
+                }
+            }
+        }
+        prop_assert!(verify_cache(till.store.conn()).unwrap().is_empty());
+        for (sku, r) in &model {
+            let level = on_hand(till.store.conn(), SKUS[*sku], LOC).unwrap();
+            prop_assert_eq!(level.qty, r.qty);
+            prop_assert_eq!(level.qty, till.ledger_sum(SKUS[*sku]));
+            let diff = (level.avg_cost.0 - r.avg).abs();
+            prop_assert!(diff <= dec!(0.0001), "avg {} vs model {}", level.avg_cost, r.avg);
+            for b in batches(till.store.conn(), SKUS[*sku], LOC).unwrap() {
+                prop_assert!(b.qty_remaining >= Decimal::ZERO && b.qty_remaining <= b.qty_received, "{:?}", b);
+            }
+        }
+        let before = till.cache_rows();
+        rebuild(till.store.conn_mut()).unwrap();
+        prop_assert_eq!(till.cache_rows(), before);
+    }
+}
