@@ -20,10 +20,16 @@ pub struct Migration {
 }
 
 /// All migrations, in order. Append only.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    name: "meta_v1",
-    sql: "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;",
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        name: "meta_v1",
+        sql: "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;",
+    },
+    Migration {
+        name: "stock_v1",
+        sql: crate::stock::schema::V1,
+    },
+];
 
 /// Apply the missing migrations; refuse a database newer than this binary.
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
