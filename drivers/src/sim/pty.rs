@@ -36,13 +36,25 @@ impl PtyPair {
         let dir = std::env::temp_dir().join(format!("kasa-pty-{}-{unique}", std::process::id()));
         std::fs::create_dir_all(&dir)
             .map_err(|e| DriverError::Device(format!("creating {}: {e}", dir.display())))?;
-        let device_end = dir.join("device");
-        let host_end = dir.join("host");
+        let mut pair = PtyPair {
+            child: None,
+            device_end: dir.join("device"),
+            host_end: dir.join("host"),
+            dir,
+        };
+        pair.replug()?;
+        Ok(pair)
+    }
+
+    /// (Re)starts socat with the same two link paths — plugging the
+    /// simulated adapter back in after [`PtyPair::unplug`].
+    pub fn replug(&mut self) -> Result<(), DriverError> {
+        self.unplug();
         let mut child = Command::new("socat")
             .arg("-d")
             .arg("-d")
-            .arg(format!("pty,raw,echo=0,link={}", device_end.display()))
-            .arg(format!("pty,raw,echo=0,link={}", host_end.display()))
+            .arg(format!("pty,raw,echo=0,link={}", self.device_end.display()))
+            .arg(format!("pty,raw,echo=0,link={}", self.host_end.display()))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -62,16 +74,11 @@ impl PtyPair {
                 }
             }
         });
-        let mut pair = PtyPair {
-            child: Some(child),
-            dir,
-            device_end,
-            host_end,
-        };
+        self.child = Some(child);
         match ready_rx.recv_timeout(Duration::from_millis(SPAWN_TIMEOUT_MS)) {
-            Ok(()) if pair.device_end.exists() && pair.host_end.exists() => Ok(pair),
+            Ok(()) if self.device_end.exists() && self.host_end.exists() => Ok(()),
             _ => {
-                pair.unplug();
+                self.unplug();
                 Err(DriverError::Device(
                     "socat did not create the pty pair within 5 s".into(),
                 ))
