@@ -371,28 +371,25 @@ fn serve(mut stream: TcpStream, id: usize, shared: Arc<Shared>) {
         }
     }
     let _ = stream.shutdown(Shutdown::Both);
-    let finished_job = {
-        let mut s = shared.lock();
-        let job = &mut s.jobs[id - 1];
-        job.finished = true;
-        job.cut_off = cut_off;
-        shared.changed.notify_all();
-        job.clone()
-    };
+    // Write the job files before marking the job finished, so a waiter
+    // that sees `finished` also finds the files.
+    let data = shared.lock().jobs[id - 1].data.clone();
     if let Some(dir) = &shared.job_dir
-        && !finished_job.data.is_empty()
+        && !data.is_empty()
     {
         let base = dir.join(format!("job-{id:04}"));
-        let text = decode::to_text(&finished_job.data, shared.code_page).join("\n") + "\n";
-        if std::fs::write(base.with_extension("bin"), &finished_job.data).is_err()
+        let text = decode::to_text(&data, shared.code_page).join("\n") + "\n";
+        if std::fs::write(base.with_extension("bin"), &data).is_err()
             || std::fs::write(base.with_extension("txt"), text).is_err()
         {
-            tracing::warn!(
-                "printer simulator could not write job {id} to {}",
-                dir.display()
-            );
+            tracing::warn!("printer simulator could not write job {id} to {}", dir.display());
         }
     }
+    let mut s = shared.lock();
+    let job = &mut s.jobs[id - 1];
+    job.finished = true;
+    job.cut_off = cut_off;
+    shared.changed.notify_all();
 }
 
 #[cfg(test)]
