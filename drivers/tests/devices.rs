@@ -188,3 +188,238 @@ fn scale_unplugged_is_a_typed_error() {
     let err = Scale::open(&uri, ScaleConfig::default()).unwrap_err();
     assert_eq!(err.code(), "device.not_found", "{err}");
 }
+
+// ---- print queue against the TCP printer simulator ----
+
+mod queue {
+    use std::time::Duration;
+
+    use kasa_drivers::printer::{CodePage, PaperWidth, PrinterProfile, Receipt, render};
+    use kasa_drivers::queue::{JobPayload, JobState, PrintQueue, QueueConfig, copy_banner};
+    use kasa_drivers::sim::pty::PtyPair;
+    use kasa_drivers::sim::tcp_printer::{Job, TcpPrinterSim};
+    use kasa_drivers::status::PaperState;
+    use kasa_drivers::transport::{DeviceUri, Timeouts};
+
+    fn config() -> QueueConfig {
+        QueueConfig {
+            base_backoff_ms: 20,
+            max_backoff_ms: 80,
+            max_attempts: 1_000,
+            timeouts: Timeouts {
+                connect_ms: 500,
+                write_ms: 500,
+                read_ms: 500,
+            },
+        }
+    }
+
+    fn profile() -> PrinterProfile {
+        PrinterProfile::new(PaperWidth::Mm80, CodePage::Cp866)
+    }
+
+    fn receipt(text: &str) -> Receipt {
+        let mut r = Receipt::new();
+        r.line(text).row("Мляко 1 л", "2.49").cut();
+        r
+    }
+
+    fn printed(job: &kasa_drivers::queue::PrintJob) -> bool {
+        matches!(job.state, JobState::Printed { .. })
+    }
+
+    fn complete_copies(jobs: &[Job], expected: &[u8]) -> usize {
+        jobs.iter()
+            .filter(|j| j.finished && !j.cut_off && j.data == expected)
+            .count()
+    }
+
+    #[test]
+    fn offline_printer_keeps_job_queued_then_prints_it_exactly_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let sim = TcpPrinterSim::start().unwrap();
+        sim.set_offline(true);
+        let queue = PrintQueue::open_with_worker(dir.path(), config()).unwrap();
+        let r = receipt("Бележка 0000000001");
+        let started = std::time::Instant::now();
+        let id = queue
+            .enqueue(
+                &sim.uri(),
+                profile(),
+                JobPayload::Receipt { receipt: r.clone() },
+                false,
+            )
+            .unwrap();
+        assert!(
+            started.elapsed() < Duration::from_millis(200),
+            "enqueue must not wait on the printer"
+        );
+        let failing = queue.wait_for(id, 3_000, |j| j.attempts >= 2).unwrap();
+        assert_eq!(failing.state, JobState::Queued);
+        assert_eq!(failing.last_error.unwrap().code, "printer.offline");
+
+        sim.set_offline(false);
+        let done = queue.wait_for(id, 3_000, printed).unwrap();
+        assert!(printed(&done), "{done:?}");
+        assert!(done.last_error.is_none());
+
+        // A later job on the same printer proves the worker moved on
+        // without sending the first one again.
+        let second = receipt("Бележка 0000000002");
+        let id2 = queue
+            .enqueue(
+                &sim.uri(),
+                profile(),
+                JobPayload::Receipt {
+                    receipt: second.clone(),
+                },
+                false,
+            )
+            .unwrap();
+        assert!(printed(&queue.wait_for(id2, 3_000, printed).unwrap()));
+        let jobs = sim.wait_for_print_jobs(2, Duration::from_secs(2)).unwrap();
+        assert_eq!(complete_copies(&jobs, &render(&r, &profile())), 1);
+        assert_eq!(complete_copies(&jobs, &render(&second, &profile())), 1);
+        assert_eq!(jobs.len(), 2, "no partial or duplicate jobs");
+    }
+
+    #[test]
+    fn paper_out_is_a_typed_error_and_the_job_waits_for_a_new_roll() {
+        let dir = tempfile::tempdir().unwrap();
+        let sim = TcpPrinterSim::start().unwrap();
+        sim.set_paper(PaperState::Out);
+        let queue = PrintQueue::open(dir.path(), config()).unwrap();
+        let r = receipt("paper");
+        let id = queue
+            .enqueue(
+                &sim.uri(),
+                profile(),
+                JobPayload::Receipt { receipt: r.clone() },
+                false,
+            )
+            .unwrap();
+        let err = queue.print_now(id).unwrap_err();
+        assert_eq!(err.code(), "printer.paper_out", "{err}");
+        let job = queue.job(id).unwrap();
+        assert_eq!(job.state, JobState::Queued);
+        assert_eq!(job.attempts, 1);
+        assert!(sim.print_jobs().is_empty(), "nothing sent to an empty roll");
+
+        sim.set_paper(PaperState::Ok);
+        drop(queue);
+        let queue = PrintQueue::open_with_worker(dir.path(), config()).unwrap();
+        assert!(printed(&queue.wait_for(id, 3_000, printed).unwrap()));
+        let jobs = sim.wait_for_print_jobs(1, Duration::from_secs(2)).unwrap();
+        assert_eq!(complete_copies(&jobs, &render(&r, &profile())), 1);
+    }
+
+    #[test]
+    fn printer_dropping_mid_job_gets_the_whole_job_again_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let sim = TcpPrinterSim::start().unwrap();
+        let r = receipt("mid-job");
+        let bytes = render(&r, &profile());
+        sim.drop_connection_after(Some(bytes.len() / 2));
+        let queue = PrintQueue::open(dir.path(), config()).unwrap();
+        let id = queue
+            .enqueue(
+                &sim.uri(),
+                profile(),
+                JobPayload::Bytes {
+                    bytes: bytes.clone(),
+                },
+                false,
+            )
+            .unwrap();
+        let err = queue.print_now(id).unwrap_err();
+        assert_eq!(err.code(), "printer.offline", "{err}");
+        assert_eq!(queue.job(id).unwrap().state, JobState::Queued);
+
+        sim.drop_connection_after(None);
+        sim.set_offline(false);
+        let queue = {
+            drop(queue);
+            PrintQueue::open_with_worker(dir.path(), config()).unwrap()
+        };
+        assert!(printed(&queue.wait_for(id, 3_000, printed).unwrap()));
+        let jobs = sim.wait_for_print_jobs(2, Duration::from_secs(2)).unwrap();
+        assert!(jobs.iter().any(|j| j.cut_off && bytes.starts_with(&j.data)));
+        assert_eq!(complete_copies(&jobs, &bytes), 1);
+    }
+
+    #[test]
+    fn jobs_survive_restart_and_reprint_is_marked_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let sim = TcpPrinterSim::start().unwrap();
+        sim.set_offline(true);
+        let r = receipt("restart");
+        let ids: Vec<u64> = {
+            let queue = PrintQueue::open(dir.path(), config()).unwrap();
+            (0..3)
+                .map(|_| {
+                    queue
+                        .enqueue(
+                            &sim.uri(),
+                            profile(),
+                            JobPayload::Receipt { receipt: r.clone() },
+                            false,
+                        )
+                        .unwrap()
+                })
+                .collect()
+        };
+        let queue = PrintQueue::open(dir.path(), config()).unwrap();
+        let listed: Vec<(u64, JobState)> =
+            queue.jobs().into_iter().map(|j| (j.id, j.state)).collect();
+        assert_eq!(
+            listed,
+            ids.iter()
+                .map(|id| (*id, JobState::Queued))
+                .collect::<Vec<_>>()
+        );
+        drop(queue);
+
+        sim.set_offline(false);
+        let queue = PrintQueue::open_with_worker(dir.path(), config()).unwrap();
+        for id in &ids {
+            assert!(printed(&queue.wait_for(*id, 3_000, printed).unwrap()));
+        }
+        let copy = queue.reprint(ids[0]).unwrap();
+        assert!(queue.job(copy).unwrap().copy);
+        assert!(printed(&queue.wait_for(copy, 3_000, printed).unwrap()));
+        let jobs = sim.wait_for_print_jobs(4, Duration::from_secs(2)).unwrap();
+        let original = render(&r, &profile());
+        assert_eq!(complete_copies(&jobs, &original), 3);
+        let mut with_banner = render(&copy_banner(), &profile());
+        with_banner.extend_from_slice(&original);
+        assert_eq!(complete_copies(&jobs, &with_banner), 1);
+        let text = sim
+            .job_text(jobs.iter().find(|j| j.data == with_banner).unwrap())
+            .join("\n");
+        assert!(text.contains("COPY"), "{text}");
+    }
+
+    #[test]
+    fn serial_printer_unplugged_is_typed_and_job_stays_queued() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut pair = PtyPair::spawn().unwrap();
+        let uri = DeviceUri::parse(&pair.host_uri("?baud=19200")).unwrap();
+        pair.unplug();
+        let queue = PrintQueue::open(dir.path(), config()).unwrap();
+        let id = queue
+            .enqueue(
+                &uri,
+                profile(),
+                JobPayload::Bytes {
+                    bytes: b"serial job\n".to_vec(),
+                },
+                false,
+            )
+            .unwrap();
+        let err = queue.print_now(id).unwrap_err();
+        assert_eq!(err.code(), "device.not_found", "{err}");
+        let job = queue.job(id).unwrap();
+        assert_eq!(job.state, JobState::Queued);
+        assert_eq!(job.last_error.unwrap().code, "device.not_found");
+    }
+}
