@@ -135,7 +135,17 @@ pub fn parse_scan(code: &str, config: &BarcodeConfig) -> Result<Scan, BarcodeErr
     if let Some(rest) = text.strip_prefix(']') {
         let id: String = rest.chars().take(2).collect();
         let body = rest.get(id.len()..).unwrap_or("");
-        if id.chars().count() < 2 || body.is_empty() {
+        if let Some((position, found)) = id
+            .chars()
+            .enumerate()
+            .find(|(_, c)| !c.is_ascii_alphanumeric())
+        {
+            return Err(BarcodeError::InvalidCharacter {
+                position: position + 1,
+                found,
+            });
+        }
+        if id.len() < 2 || body.is_empty() {
             return Err(BarcodeError::Truncated {
                 ai: text.to_string(),
             });

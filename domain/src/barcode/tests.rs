@@ -145,6 +145,8 @@ fn garbage_is_a_named_error() {
         ("4006 381333931", "barcode.invalid_character"),
         ("]C1", "barcode.truncated"),
         ("]", "barcode.truncated"),
+        ("]\0aA", "barcode.invalid_character"),
+        ("]C", "barcode.truncated"),
         ("]C10199", "barcode.truncated"),
         ("(01", "barcode.truncated"),
         ("(99)123", "barcode.unknown_ai"),
