@@ -315,6 +315,29 @@ mod tests {
         assert!(err.to_string().contains("line 1"), "{err}");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn gzip_round_trips_any_bytes(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4096)) {
+            let packed = gzip(&bytes).unwrap();
+            let back = inflate(&packed, BodyEncoding::Gzip, bytes.len() as u64).unwrap();
+            proptest::prop_assert_eq!(back.as_ref(), bytes.as_slice());
+        }
+
+        /// Whatever arrives, decoding answers with a coded error, never a panic.
+        #[test]
+        fn garbage_is_refused_not_panicked_on(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..512), gz in proptest::prelude::any::<bool>()) {
+            let mut body = bytes.clone();
+            if gz {
+                // a valid header followed by garbage
+                body = [&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff][..], &bytes].concat();
+            }
+            let encoding = if gz { BodyEncoding::Gzip } else { BodyEncoding::Identity };
+            if let Err(err) = decode_body::<UploadBatch>(&body, encoding, 1 << 16) {
+                proptest::prop_assert!(codes::ALL.contains(&err.code()));
+            }
+        }
+    }
+
     #[test]
     fn header_values() {
         let cases: &[(Option<&str>, Result<BodyEncoding, &str>)] = &[

@@ -344,6 +344,29 @@ fn check_required(
 /// Pure and symmetric in meaning: the server runs it on receiving
 /// [`Hello`]; the terminal may run it on the server's advertised
 /// capabilities to predict the outcome.
+///
+/// ```
+/// use kasa_sync_protocol::{Capabilities, ProtocolVersion, VersionRange, negotiate};
+/// use kasa_domain::ErrorCode;
+///
+/// let till = Capabilities {
+///     protocol: VersionRange::new(ProtocolVersion::new(1, 0), ProtocolVersion::new(1, 2)),
+///     ..Capabilities::this_build()
+/// };
+/// let newer_office = Capabilities {
+///     protocol: VersionRange::new(ProtocolVersion::new(1, 1), ProtocolVersion::new(2, 0)),
+///     ..Capabilities::this_build()
+/// };
+/// assert_eq!(negotiate(&till, &newer_office).unwrap().version, ProtocolVersion::new(1, 2));
+///
+/// let office_v2_only = Capabilities {
+///     protocol: VersionRange::new(ProtocolVersion::new(2, 0), ProtocolVersion::new(2, 0)),
+///     ..Capabilities::this_build()
+/// };
+/// let err = negotiate(&till, &office_v2_only).unwrap_err();
+/// assert_eq!(err.code(), "sync.terminal_too_old");
+/// assert!(err.to_string().contains("update the till"));
+/// ```
 pub fn negotiate(client: &Capabilities, server: &Capabilities) -> Result<Agreed, NegotiationError> {
     check_statement(Side::Terminal, client)?;
     check_statement(Side::Server, server)?;
@@ -500,6 +523,39 @@ mod tests {
             agreed.limits.max_page_changes,
             Limits::default().max_page_changes
         );
+    }
+
+    fn version() -> impl proptest::strategy::Strategy<Value = ProtocolVersion> {
+        use proptest::prelude::*;
+        (0u16..4, 0u16..4).prop_map(|(major, minor)| v(major, minor))
+    }
+
+    fn range() -> impl proptest::strategy::Strategy<Value = VersionRange> {
+        use proptest::prelude::*;
+        (version(), version()).prop_map(|(a, b)| VersionRange::new(a.min(b), a.max(b)))
+    }
+
+    proptest::proptest! {
+        /// Reference model: the agreed version is the greatest version in
+        /// both ranges (found by enumerating them); none exists exactly when
+        /// one range ends before the other starts, and the error names the
+        /// older side.
+        #[test]
+        fn agrees_on_the_greatest_common_version(client in range(), server in range()) {
+            use proptest::prelude::*;
+            let all: Vec<_> = (0u16..4).flat_map(|major| (0u16..4).map(move |minor| v(major, minor))).collect();
+            let common = all.iter().copied().filter(|x| client.contains(*x) && server.contains(*x)).max();
+            let client_caps = Capabilities { protocol: client, ..Capabilities::this_build() };
+            let server_caps = Capabilities { protocol: server, ..Capabilities::this_build() };
+            match (negotiate(&client_caps, &server_caps), common) {
+                (Ok(agreed), Some(best)) => prop_assert_eq!(agreed.version, best),
+                (Err(err), None) => {
+                    let expected = if client.max < server.min { codes::TERMINAL_TOO_OLD } else { codes::SERVER_TOO_OLD };
+                    prop_assert_eq!(err.code(), expected);
+                }
+                (got, want) => prop_assert!(false, "got {:?}, model says {:?}", got, want),
+            }
+        }
     }
 
     #[test]
