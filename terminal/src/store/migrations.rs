@@ -29,6 +29,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "stock_v1",
         sql: crate::stock::schema::V1,
     },
+    Migration {
+        name: "catalog_v1",
+        sql: crate::catalog::schema::V1,
+    },
 ];
 
 /// Apply the missing migrations; refuse a database newer than this binary.

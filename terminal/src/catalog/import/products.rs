@@ -1,0 +1,399 @@
+//! `products.csv`: one product per row, with its barcodes and base price.
+//!
+//! Header: `sku,name,group,brand,unit,vat_class,price,cost,barcodes,plu,status,tracks_batches,markup_percent`
+//! (`sku,name,unit,vat_class` are required columns; the others may be left
+//! out of the header and are then empty).
+//!
+//! Upsert rules (the row is the whole truth about the product):
+//! - keyed by `sku`: a known SKU is updated in place (its id, and therefore
+//!   stock and sales history, stay);
+//! - `barcodes` replaces the product's barcode list: codes no longer listed
+//!   are removed, new ones added, multipliers updated. A code owned by
+//!   **another** product rejects the row (`catalog.duplicate_barcode`) — move
+//!   a barcode by first importing the old owner without it;
+//! - `price` sets the global, undated base price; an empty `price` removes it
+//!   (cost + markup then applies). Store-specific and dated base prices come
+//!   from `price_tiers.csv` and are not touched here;
+//! - a PLU used by another product rejects the row (`catalog.duplicate_plu`).
+
+use std::collections::HashSet;
+use std::io::Read;
+
+use kasa_domain::barcode::{to_gtin14, validate_gtin};
+use rusqlite::{OptionalExtension, Transaction, params};
+use rust_decimal::Decimal;
+
+use super::{
+    CsvLayout, Fields, ImportOptions, ImportProgress, ImportReport, Rejection, RowOutcome,
+    RowResult, run_csv,
+};
+use crate::catalog::CatalogError;
+use crate::catalog::text::{fold, parse_decimal};
+use crate::store::Store;
+
+const SKU: usize = 0;
+const NAME: usize = 1;
+const UNIT: usize = 2;
+const VAT_CLASS: usize = 3;
+const GROUP: usize = 4;
+const BRAND: usize = 5;
+const PRICE: usize = 6;
+const COST: usize = 7;
+const BARCODES: usize = 8;
+const PLU: usize = 9;
+const STATUS: usize = 10;
+const TRACKS_BATCHES: usize = 11;
+const MARKUP: usize = 12;
+
+const LAYOUT: CsvLayout = CsvLayout {
+    file: "products.csv",
+    columns: &[
+        "sku",
+        "name",
+        "unit",
+        "vat_class",
+        "group",
+        "brand",
+        "price",
+        "cost",
+        "barcodes",
+        "plu",
+        "status",
+        "tracks_batches",
+        "markup_percent",
+    ],
+    required: 4,
+    header: "sku,name,group,brand,unit,vat_class,price,cost,barcodes,plu,status,tracks_batches,markup_percent",
+};
+
+/// Largest packaging multiplier accepted (`CODE*N`).
+pub const MAX_MULTIPLIER: u32 = 100_000;
+
+/// Import `products.csv` with the default options (10,000 rows per
+/// transaction, Bulgarian VAT classes).
+pub fn import_products<R: Read>(
+    store: &mut Store,
+    reader: R,
+    progress: impl FnMut(ImportProgress),
+) -> Result<ImportReport, CatalogError> {
+    import_products_with(store, reader, &ImportOptions::default(), progress)
+}
+
+/// Import `products.csv` with explicit options.
+pub fn import_products_with<R: Read>(
+    store: &mut Store,
+    reader: R,
+    options: &ImportOptions,
+    mut progress: impl FnMut(ImportProgress),
+) -> Result<ImportReport, CatalogError> {
+    let vat_classes: HashSet<String> = options.vat.rates.iter().map(|r| r.class.clone()).collect();
+    run_csv(
+        store,
+        &LAYOUT,
+        reader,
+        options.batch_rows,
+        &mut progress,
+        |tx, fields| match parse_row(fields, &vat_classes) {
+            Ok(row) => write_row(tx, &row),
+            Err(rejection) => Ok(Err(rejection)),
+        },
+    )
+}
+
+/// A validated row.
+#[derive(Debug)]
+struct ProductInput<'a> {
+    sku: &'a str,
+    name: &'a str,
+    group: &'a str,
+    brand: &'a str,
+    unit: &'static str,
+    vat_class: &'a str,
+    price: Option<Decimal>,
+    cost: Option<Decimal>,
+    /// (as written, GTIN-14 key, multiplier)
+    barcodes: Vec<(&'a str, String, u32)>,
+    plu: Option<i64>,
+    lifecycle: &'static str,
+    tracks_batches: bool,
+    markup: Option<Decimal>,
+}
+
+fn parse_row<'a>(
+    f: &'a Fields<'a>,
+    vat_classes: &HashSet<String>,
+) -> Result<ProductInput<'a>, Rejection> {
+    let bad_decimal = |m: String| Rejection::new("catalog.bad_decimal", m);
+    let sku = f.at(SKU);
+    if sku.is_empty() {
+        return Err(Rejection::new(
+            "catalog.missing_sku",
+            "the sku is empty — every product needs a unique sku",
+        ));
+    }
+    let name = f.at(NAME);
+    if name.is_empty() {
+        return Err(Rejection::new(
+            "catalog.missing_name",
+            format!("product {sku} has no name — the name is printed on the receipt"),
+        ));
+    }
+    let unit = parse_unit(f.at(UNIT)).ok_or_else(|| {
+        Rejection::new(
+            "catalog.unknown_unit",
+            format!("unit `{}` is unknown — use piece, kg, l or m", f.at(UNIT)),
+        )
+    })?;
+    let vat_class = f.at(VAT_CLASS);
+    if !vat_classes.contains(vat_class) {
+        let mut known: Vec<&str> = vat_classes.iter().map(String::as_str).collect();
+        known.sort_unstable();
+        return Err(Rejection::new(
+            "catalog.unknown_vat_class",
+            format!(
+                "VAT class `{vat_class}` is not in the tenant's VAT table — use one of: {}",
+                known.join(", ")
+            ),
+        ));
+    }
+    let price = parse_decimal(f.at(PRICE), "price").map_err(bad_decimal)?;
+    let cost = parse_decimal(f.at(COST), "cost").map_err(bad_decimal)?;
+    let markup = parse_decimal(f.at(MARKUP), "markup_percent").map_err(bad_decimal)?;
+    let barcodes = parse_barcodes(f.at(BARCODES))?;
+    let plu = match f.at(PLU) {
+        "" => None,
+        text => Some(
+            text.parse::<u32>()
+                .map_err(|_| {
+                    Rejection::new(
+                        "catalog.bad_plu",
+                        format!("PLU `{text}` is not a whole number from 0 to 4294967295"),
+                    )
+                })?
+                .into(),
+        ),
+    };
+    let lifecycle = parse_status(f.at(STATUS)).ok_or_else(|| {
+        Rejection::new(
+            "catalog.unknown_status",
+            format!(
+                "status `{}` is unknown — use NEW, ACTIVE, PHASE_OUT, DISCONTINUED or ARCHIVED (empty = ACTIVE)",
+                f.at(STATUS)
+            ),
+        )
+    })?;
+    let tracks_batches = match f.at(TRACKS_BATCHES).to_ascii_lowercase().as_str() {
+        "" | "false" => false,
+        "true" => true,
+        other => {
+            return Err(Rejection::new(
+                "catalog.bad_bool",
+                format!("tracks_batches `{other}` must be true, false or empty"),
+            ));
+        }
+    };
+    Ok(ProductInput {
+        sku,
+        name,
+        group: f.at(GROUP),
+        brand: f.at(BRAND),
+        unit,
+        vat_class,
+        price,
+        cost,
+        barcodes,
+        plu,
+        lifecycle,
+        tracks_batches,
+        markup,
+    })
+}
+
+/// `piece|kg|l|m` (any case) → the stored spelling.
+pub(crate) fn parse_unit(text: &str) -> Option<&'static str> {
+    match text.to_ascii_lowercase().as_str() {
+        "piece" | "pc" | "pcs" => Some("piece"),
+        "kg" => Some("kg"),
+        "l" => Some("l"),
+        "m" => Some("m"),
+        _ => None,
+    }
+}
+
+/// `NEW|ACTIVE|PHASE_OUT|DISCONTINUED|ARCHIVED` (any case, empty = ACTIVE).
+pub(crate) fn parse_status(text: &str) -> Option<&'static str> {
+    match text.to_ascii_uppercase().as_str() {
+        "" | "ACTIVE" => Some("ACTIVE"),
+        "NEW" => Some("NEW"),
+        "PHASE_OUT" => Some("PHASE_OUT"),
+        "DISCONTINUED" => Some("DISCONTINUED"),
+        "ARCHIVED" => Some("ARCHIVED"),
+        _ => None,
+    }
+}
+
+/// `CODE;CODE*12;…` → codes with multipliers, each a valid GTIN.
+fn parse_barcodes(field: &str) -> Result<Vec<(&str, String, u32)>, Rejection> {
+    let mut out: Vec<(&str, String, u32)> = Vec::new();
+    for part in field.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (code, multiplier) = match part.split_once('*') {
+            None => (part, 1),
+            Some((code, n)) => {
+                let n = n
+                    .trim()
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=MAX_MULTIPLIER).contains(n));
+                let n = n.ok_or_else(|| {
+                    Rejection::new(
+                        "catalog.bad_multiplier",
+                        format!(
+                            "packaging barcode `{part}` needs a whole multiplier 1–{MAX_MULTIPLIER} after `*`, like 3800000000012*12"
+                        ),
+                    )
+                })?;
+                (code.trim(), n)
+            }
+        };
+        let gtin = validate_gtin(code)
+            .and_then(|_| to_gtin14(code))
+            .map_err(|e| {
+                Rejection::new(
+                    if matches!(e, kasa_domain::barcode::BarcodeError::BadCheckDigit { .. }) {
+                        "catalog.bad_check_digit"
+                    } else {
+                        "catalog.bad_barcode"
+                    },
+                    format!("barcode `{code}` is not a valid EAN-13/EAN-8/UPC-A/GTIN-14: {e}"),
+                )
+            })?;
+        if out.iter().any(|(_, g, _)| *g == gtin) {
+            return Err(Rejection::new(
+                "catalog.duplicate_barcode",
+                format!("barcode `{code}` is listed twice in this row — list it once"),
+            ));
+        }
+        out.push((code, gtin, multiplier));
+    }
+    Ok(out)
+}
+
+fn write_row(tx: &Transaction<'_>, p: &ProductInput<'_>) -> RowResult {
+    let existing: Option<(i64, String)> = tx
+        .prepare_cached("SELECT id, name_norm FROM products WHERE sku = ?1")?
+        .query_row([p.sku], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if let Some(plu) = p.plu {
+        let owner: Option<String> = tx
+            .prepare_cached("SELECT sku FROM products WHERE plu = ?1")?
+            .query_row([plu], |r| r.get(0))
+            .optional()?;
+        if let Some(owner) = owner.filter(|o| o != p.sku) {
+            return Ok(Err(Rejection::new(
+                "catalog.duplicate_plu",
+                format!(
+                    "PLU {plu} already belongs to product {owner} — give each product its own PLU"
+                ),
+            )));
+        }
+    }
+    {
+        let mut owner_of = tx.prepare_cached("SELECT sku FROM barcodes WHERE gtin = ?1")?;
+        for (code, gtin, _) in &p.barcodes {
+            let owner: Option<String> = owner_of.query_row([gtin], |r| r.get(0)).optional()?;
+            if let Some(owner) = owner.filter(|o| o != p.sku) {
+                return Ok(Err(Rejection::new(
+                    "catalog.duplicate_barcode",
+                    format!(
+                        "barcode {code} already belongs to product {owner} — remove it there first (re-import {owner} without it)"
+                    ),
+                )));
+            }
+        }
+    }
+
+    let name_norm = fold(p.name);
+    let id: i64 = tx
+        .prepare_cached(
+            "INSERT INTO products (sku, name, name_norm, product_group, brand, unit, vat_class,
+                                   lifecycle, plu, tracks_batches, markup_percent, cost)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+             ON CONFLICT (sku) DO UPDATE SET
+                name = excluded.name, name_norm = excluded.name_norm,
+                product_group = excluded.product_group, brand = excluded.brand,
+                unit = excluded.unit, vat_class = excluded.vat_class,
+                lifecycle = excluded.lifecycle, plu = excluded.plu,
+                tracks_batches = excluded.tracks_batches,
+                markup_percent = excluded.markup_percent, cost = excluded.cost
+             RETURNING id",
+        )?
+        .query_row(
+            params![
+                p.sku,
+                p.name,
+                name_norm,
+                p.group,
+                p.brand,
+                p.unit,
+                p.vat_class,
+                p.lifecycle,
+                p.plu,
+                p.tracks_batches,
+                p.markup.map(|d| d.to_string()),
+                p.cost.map(|d| d.to_string()),
+            ],
+            |r| r.get(0),
+        )?;
+    if existing.as_ref().is_none_or(|(_, old)| *old != name_norm) {
+        tx.prepare_cached(
+            "INSERT OR REPLACE INTO product_search (rowid, name_norm) VALUES (?1, ?2)",
+        )?
+        .execute(params![id, name_norm])?;
+    }
+
+    if existing.is_some() {
+        let mut stored = tx.prepare_cached("SELECT gtin FROM barcodes WHERE sku = ?1")?;
+        let old: Vec<String> = stored
+            .query_map([p.sku], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut delete = tx.prepare_cached("DELETE FROM barcodes WHERE gtin = ?1")?;
+        for gtin in old
+            .iter()
+            .filter(|g| !p.barcodes.iter().any(|(_, n, _)| n == *g))
+        {
+            delete.execute([gtin])?;
+        }
+    }
+    let mut upsert_code = tx.prepare_cached(
+        "INSERT INTO barcodes (gtin, code, sku, multiplier) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (gtin) DO UPDATE SET code = excluded.code, multiplier = excluded.multiplier
+         WHERE code <> excluded.code OR multiplier <> excluded.multiplier",
+    )?;
+    for (code, gtin, multiplier) in &p.barcodes {
+        upsert_code.execute(params![gtin, code, p.sku, multiplier])?;
+    }
+
+    match p.price {
+        Some(price) => {
+            tx.prepare_cached(
+                "INSERT INTO price_tiers (sku, kind, price) VALUES (?1, 'base', ?2)
+                 ON CONFLICT (sku, kind, store_id, customer_group, min_qty, valid_from)
+                 DO UPDATE SET price = excluded.price, valid_to = NULL",
+            )?
+            .execute(params![p.sku, price.to_string()])?;
+        }
+        None if existing.is_some() => {
+            tx.prepare_cached(
+                "DELETE FROM price_tiers WHERE sku = ?1 AND kind = 'base'
+                 AND store_id = '' AND valid_from = ''",
+            )?
+            .execute([p.sku])?;
+        }
+        None => {}
+    }
+    Ok(Ok(if existing.is_some() {
+        RowOutcome::Updated
+    } else {
+        RowOutcome::Inserted
+    }))
+}
