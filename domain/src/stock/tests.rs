@@ -199,7 +199,8 @@ fn fifo_table() {
         batch("EMPTY", Some(1), 1, dec!(0)),
     ];
     // (qty, allocations, unbatched)
-    let cases: Vec<(Decimal, Vec<(&str, Decimal)>, Decimal)> = vec![
+    type Case = (Decimal, Vec<(&'static str, Decimal)>, Decimal);
+    let cases: Vec<Case> = vec![
         (dec!(1), vec![("EARLY-OLD", dec!(1))], dec!(0)),
         (
             dec!(2.5),
