@@ -83,6 +83,8 @@ pub mod validate;
 pub mod version;
 
 #[cfg(test)]
+mod delivery_tests;
+#[cfg(test)]
 pub(crate) mod test_support;
 
 pub use body::{BodyEncoding, BodyError, decode_body, encode_body};
