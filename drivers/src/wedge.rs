@@ -419,3 +419,64 @@ mod tests {
         assert_eq!(out, vec![scan("1234")]);
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn text(outputs: &[WedgeOutput]) -> (String, Vec<String>) {
+        let mut typed = String::new();
+        let mut scans = Vec::new();
+        for o in outputs {
+            match o {
+                WedgeOutput::Typed(t) => typed.push_str(t),
+                WedgeOutput::Scan(s) => scans.push(s.clone()),
+            }
+        }
+        (typed, scans)
+    }
+
+    proptest! {
+        /// A person (every gap ≥ 80 ms) never produces a scan, and every key
+        /// comes through unchanged and in order.
+        #[test]
+        fn human_typing_passes_through(
+            keys in proptest::collection::vec(
+                (prop::sample::select(vec!['1', '7', 'a', 'Z', '\n', '\t', 'я']), 80u64..400),
+                1..40,
+            )
+        ) {
+            let mut t = 0;
+            let events: Vec<(char, u64)> = keys.iter().map(|&(c, gap)| { t += gap; (c, t) }).collect();
+            let out = classify(&events, WedgeThresholds::default());
+            let (typed, scans) = text(&out);
+            prop_assert!(scans.is_empty());
+            prop_assert_eq!(typed, keys.iter().map(|k| k.0).collect::<String>());
+        }
+
+        /// A scanner (gaps ≤ 30 ms, code ≥ 4 chars, Enter) between pieces of
+        /// typing is recognised exactly, and the typing around it survives.
+        #[test]
+        fn scan_between_typing_is_found(
+            code in "[0-9A-Z]{4,30}",
+            gaps in proptest::collection::vec(0u64..=30, 31),
+            before in "[0-9]{0,3}",
+            after in "[a-z]{0,3}",
+        ) {
+            let mut events = Vec::new();
+            let mut t = 1_000;
+            for c in before.chars() { t += 150; events.push((c, t)); }
+            t += 200;
+            for (i, c) in code.chars().enumerate() { t += gaps[i]; events.push((c, t)); }
+            t += gaps[30];
+            events.push(('\n', t));
+            for c in after.chars() { t += 150; events.push((c, t)); }
+            let out = classify(&events, WedgeThresholds::default());
+            let (typed, scans) = text(&out);
+            prop_assert_eq!(scans, vec![code.clone()]);
+            prop_assert_eq!(typed, format!("{before}{after}"));
+        }
+    }
+}

@@ -439,6 +439,36 @@ mod queue {
     }
 
     #[test]
+    fn drawer_pulse_and_state_through_the_printer() {
+        use kasa_drivers::drawer::{
+            DrawerConnection, DrawerPulse, DrawerState, drawer_state, open_drawer,
+        };
+        use kasa_drivers::printer::DrawerPin;
+
+        let sim = TcpPrinterSim::start().unwrap();
+        let connection = DrawerConnection::ThroughPrinter {
+            printer: sim.uri(),
+            pulse: DrawerPulse {
+                pin: DrawerPin::Pin5,
+                on_ms: 120,
+                off_ms: 240,
+            },
+        };
+        let t = config().timeouts;
+        assert_eq!(drawer_state(&connection, t).unwrap(), DrawerState::Closed);
+        open_drawer(&connection, t).unwrap();
+        let jobs = sim.wait_for_print_jobs(1, Duration::from_secs(2)).unwrap();
+        assert_eq!(jobs[0].data, [0x1B, 0x70, 1, 60, 120]);
+        sim.set_drawer_open(true);
+        assert_eq!(drawer_state(&connection, t).unwrap(), DrawerState::Open);
+        sim.set_offline(true);
+        assert_eq!(
+            drawer_state(&connection, t).unwrap_err().code(),
+            "printer.offline"
+        );
+    }
+
+    #[test]
     fn serial_printer_unplugged_is_typed_and_job_stays_queued() {
         let dir = tempfile::tempdir().unwrap();
         let mut pair = PtyPair::spawn().unwrap();

@@ -261,3 +261,59 @@ fn next_scan_without_suffix_ends_on_idle_and_times_out_when_quiet() {
     assert_eq!(scanner.next_scan(1_000).unwrap().unwrap().code, "96385074");
     assert!(scanner.next_scan(30).unwrap().is_none());
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn summary(
+        results: Vec<Result<ScanEvent, ScanError>>,
+    ) -> Vec<Result<(String, Symbology), &'static str>> {
+        results
+            .into_iter()
+            .map(|r| r.map(|e| (e.code, e.symbology)).map_err(|e| e.code()))
+            .collect()
+    }
+
+    proptest! {
+        /// Any byte stream, split anywhere, frames the same and never panics.
+        #[test]
+        fn framing_ignores_chunk_boundaries(
+            stream in proptest::collection::vec(
+                prop_oneof![4 => 0x20u8..0x7f, 1 => Just(b'\r'), 1 => Just(b'\n'), 1 => any::<u8>()],
+                0..400,
+            ),
+            split in any::<prop::sample::Index>(),
+            suffix in prop::sample::select(vec![Suffix::Cr, Suffix::Lf, Suffix::CrLf, Suffix::None]),
+        ) {
+            let at = split.index(stream.len() + 1);
+            let mut whole = ScanFramer::new(cfg(suffix));
+            let mut parts = ScanFramer::new(cfg(suffix));
+            let expected = summary(whole.push(&stream));
+            let mut got = parts.push(&stream[..at]);
+            got.extend(parts.push(&stream[at..]));
+            prop_assert_eq!(summary(got), expected);
+        }
+
+        /// Every printable code with any AIM id and suffix comes back intact.
+        #[test]
+        fn printable_codes_round_trip(
+            code in "[ -~]{1,100}",
+            gs_at in proptest::option::of(0usize..100),
+            suffix in prop::sample::select(vec![Suffix::Cr, Suffix::Lf, Suffix::CrLf]),
+        ) {
+            prop_assume!(!code.starts_with(']'));
+            let mut code = code;
+            if let Some(i) = gs_at.filter(|i| *i < code.len()) {
+                code.insert(i, '\u{1d}');
+            }
+            let mut frame = b"]C1".to_vec();
+            frame.extend_from_slice(code.as_bytes());
+            frame.extend_from_slice(suffix.bytes());
+            let mut framer = ScanFramer::new(cfg(suffix));
+            let got = summary(framer.push(&frame));
+            prop_assert_eq!(got, vec![Ok((code, Symbology::Gs1Code128))]);
+        }
+    }
+}

@@ -183,3 +183,50 @@ fn scale_owner_reconnects_after_unplug() {
     handle.send(ScaleCommand::ReadStable { reply: tx }).unwrap();
     assert_eq!(rx.recv().unwrap().unwrap().weight.grams, 975);
 }
+
+#[test]
+fn scanner_owner_forwards_scans_and_survives_replug() {
+    use super::devices::ScannerDevice;
+    use crate::scanner::{ScannerConfig, Suffix, Symbology};
+    use crate::sim::serial_scanner::SerialScannerSim;
+
+    let mut pair = PtyPair::spawn().unwrap();
+    let uri = DeviceUri::parse(&pair.host_uri("?baud=9600")).unwrap();
+    let (tx, scans) = mpsc::channel();
+    let device = ScannerDevice::new(uri, ScannerConfig::default(), 50, tx);
+    let bus = StatusBus::default();
+    let config = SupervisorConfig {
+        probe_interval_ms: 1,
+        ..fast()
+    };
+    let handle = supervise(device, &bus, config);
+    let name = handle.name().to_string();
+    assert_eq!(
+        bus.wait_for(&name, 2_000, |s| *s == DeviceState::Online),
+        Some(DeviceState::Online)
+    );
+    let mut sim = SerialScannerSim::open(pair.device_end(), b"", Suffix::Cr).unwrap();
+    sim.scan(Some("]E0"), "4006381333931").unwrap();
+    let scan = scans.recv_timeout(Duration::from_secs(2)).unwrap().unwrap();
+    assert_eq!(
+        (scan.code.as_str(), scan.symbology),
+        ("4006381333931", Symbology::Ean13)
+    );
+
+    drop(sim);
+    pair.unplug();
+    let offline = bus.wait_for(&name, 3_000, |s| matches!(s, DeviceState::Offline(_)));
+    assert!(
+        matches!(offline, Some(DeviceState::Offline(_))),
+        "{offline:?}"
+    );
+    pair.replug().unwrap();
+    assert_eq!(
+        bus.wait_for(&name, 3_000, |s| *s == DeviceState::Online),
+        Some(DeviceState::Online)
+    );
+    let mut sim = SerialScannerSim::open(pair.device_end(), b"", Suffix::Cr).unwrap();
+    sim.scan(Some("]E4"), "96385074").unwrap();
+    let scan = scans.recv_timeout(Duration::from_secs(2)).unwrap().unwrap();
+    assert_eq!(scan.code, "96385074");
+}
