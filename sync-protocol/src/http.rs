@@ -17,6 +17,7 @@
 use kasa_domain::ErrorCode;
 
 use crate::codes;
+use crate::limits::{MAX_BATCH_BYTES, MAX_PAGE_BYTES, MAX_SMALL_MESSAGE_BYTES};
 
 /// Negotiation endpoint.
 pub const HELLO_PATH: &str = "/sync/v1/hello";
@@ -30,6 +31,25 @@ pub const MASTER_DATA_PATH: &str = "/sync/v1/master-data";
 pub const PROTOCOL_HEADER: &str = "kasa-protocol";
 /// JSON media type of every body (before content encoding).
 pub const CONTENT_TYPE_JSON: &str = "application/json";
+
+/// Largest request body (after inflating) the server accepts on `path`;
+/// `None` for paths that are not part of the sync API.
+pub fn request_body_limit(path: &str) -> Option<u64> {
+    match path {
+        UPLOAD_PATH => Some(MAX_BATCH_BYTES),
+        HELLO_PATH | UPLOAD_STATUS_PATH | MASTER_DATA_PATH => Some(MAX_SMALL_MESSAGE_BYTES),
+        _ => None,
+    }
+}
+
+/// Largest response body (after inflating) the terminal accepts from `path`.
+pub fn response_body_limit(path: &str) -> Option<u64> {
+    match path {
+        MASTER_DATA_PATH => Some(MAX_PAGE_BYTES),
+        HELLO_PATH | UPLOAD_STATUS_PATH | UPLOAD_PATH => Some(MAX_SMALL_MESSAGE_BYTES),
+        _ => None,
+    }
+}
 
 /// The HTTP status a server answers with for an error code of this crate.
 /// 409 marks a refusal caused by state (the terminal should fetch the
@@ -55,6 +75,20 @@ pub fn status_for_code(code: &str) -> u16 {
 mod tests {
     use super::*;
     use crate::validate::BatchError;
+
+    #[test]
+    fn body_limits_by_path() {
+        assert_eq!(request_body_limit(UPLOAD_PATH), Some(MAX_BATCH_BYTES));
+        assert_eq!(
+            request_body_limit(HELLO_PATH),
+            Some(MAX_SMALL_MESSAGE_BYTES)
+        );
+        assert_eq!(response_body_limit(MASTER_DATA_PATH), Some(MAX_PAGE_BYTES));
+        assert_eq!(request_body_limit("/admin"), None);
+        // the example messages fit their limits with room to spare
+        let hello = serde_json::to_vec(&crate::examples::hello()).unwrap();
+        assert!((hello.len() as u64) < MAX_SMALL_MESSAGE_BYTES / 10);
+    }
 
     #[test]
     fn status_table() {

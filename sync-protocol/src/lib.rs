@@ -21,6 +21,7 @@
 //!   │ ◀──────────────────────────── Ack | ErrorEnvelope
 //!   │ mark ≤ ack synced; next batch …
 //!   │ POST /sync/v1/master-data    MasterDataPageRequest{cursor} ─▶
+//!   │                                                        build_page() from the change log
 //!   │ ◀──────────────────────────── MasterDataPage{changes, next_cursor, has_more}
 //!   │ check_page(); apply page + save cursor in ONE transaction; repeat while has_more
 //! ```
@@ -92,7 +93,7 @@ pub use envelope::{ErrorBody, ErrorEnvelope};
 pub use limits::Limits;
 pub use master_data::{
     ChangeOp, Cursor, CursorError, CursorPosition, Entity, MasterDataChange, MasterDataPage,
-    MasterDataPageRequest, PageError, check_page,
+    MasterDataPageRequest, PageError, build_page, check_page,
 };
 pub use plan::{OutboxEntry, PlanError, PlannedBatch, UploadPlan, plan_upload};
 pub use upload::{Ack, Record, RecordKind, UploadBatch};

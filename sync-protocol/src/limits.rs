@@ -33,6 +33,9 @@ pub const MAX_PAGE_CHANGES: u32 = 5_000;
 pub const DEFAULT_PAGE_CHANGES: u32 = 1_000;
 /// Most bytes of one master-data page as compact JSON, before compression.
 pub const MAX_PAGE_BYTES: u64 = 8 * 1024 * 1024;
+/// Most bytes of one master-data change as compact JSON. The server refuses
+/// to publish larger ones, so any change fits a page with room to spare.
+pub const MAX_CHANGE_BYTES: u64 = 1024 * 1024;
 /// Most bytes of any other message (hello, ack, page request, error).
 pub const MAX_SMALL_MESSAGE_BYTES: u64 = 64 * 1024;
 /// Longest terminal or store id, in bytes.

@@ -30,6 +30,9 @@ use thiserror::Error;
 use crate::codes;
 use crate::limits::{DEFAULT_PAGE_CHANGES, MAX_KEY_BYTES, MAX_PAGE_CHANGES};
 
+mod paging;
+pub use paging::{PAGE_ENVELOPE_RESERVE_BYTES, build_page};
+
 /// What kind of master data a change is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
