@@ -30,7 +30,11 @@ fn every_example_matches_its_golden_file_byte_for_byte() {
         let path = dir.join(example.file_name);
         if updating() {
             fs::create_dir_all(&dir).unwrap();
-            fs::write(&path, &example.pretty_json).unwrap();
+            // write then rename, so a test reading the directory meanwhile
+            // never sees half a file
+            let tmp = path.with_extension("json.tmp");
+            fs::write(&tmp, &example.pretty_json).unwrap();
+            fs::rename(&tmp, &path).unwrap();
             continue;
         }
         match fs::read_to_string(&path) {
