@@ -542,12 +542,22 @@ fn worker_loop(shared: &Shared) {
                     .0;
             }
         };
+        let mut storage_failed = false;
         for id in due {
             if shared.lock().shutdown {
                 return;
             }
-            // Errors are recorded on the job; nothing else to do here.
-            let _ = attempt(shared, id);
+            // Printer errors are recorded on the job. A storage error could
+            // not be recorded (disk full, spool gone): pause before trying
+            // again instead of spinning on the same due job.
+            if let Err(QueueError::Io { .. }) = attempt(shared, id) {
+                storage_failed = true;
+            }
+        }
+        if storage_failed {
+            let state = shared.lock();
+            let pause = Duration::from_millis(shared.config.max_backoff_ms.max(1));
+            drop(shared.changed.wait_timeout(state, pause));
         }
     }
 }

@@ -191,7 +191,7 @@ fn scale_unplugged_is_a_typed_error() {
 
 // ---- print queue against the TCP printer simulator ----
 
-mod queue {
+mod with_printer_sim {
     use std::time::Duration;
 
     use kasa_drivers::printer::{CodePage, PaperWidth, PrinterProfile, Receipt, render};
@@ -490,5 +490,37 @@ mod queue {
         let job = queue.job(id).unwrap();
         assert_eq!(job.state, JobState::Queued);
         assert_eq!(job.last_error.unwrap().code, "device.not_found");
+    }
+}
+
+#[test]
+fn cli_scale_read_over_a_pty() {
+    use kasa_drivers::cli::{DeviceCommand, ProtocolArg, ScaleAction, run};
+
+    for (protocol, arg) in [
+        (ScaleProtocol::ToledoDemand, ProtocolArg::Toledo),
+        (ScaleProtocol::CasContinuous, ProtocolArg::Cas),
+    ] {
+        let pair = PtyPair::spawn().unwrap();
+        let state = ScaleSimState {
+            load: SimLoad::Stable { grams: 2_005 },
+            ..ScaleSimState::default()
+        };
+        let sim = SerialScaleSim::start(pair.device_end(), protocol, state, 20).unwrap();
+        let read = |device: String| {
+            run(DeviceCommand::Scale {
+                action: ScaleAction::Read {
+                    device,
+                    protocol: arg,
+                },
+            })
+        };
+        assert_eq!(read(pair.host_uri("?baud=9600")).unwrap(), "2.005 kg\n");
+        sim.set_load(SimLoad::Overload);
+        let err = read(pair.host_uri("")).unwrap_err();
+        assert!(
+            err.to_string().starts_with("device error: scale.overload"),
+            "{err}"
+        );
     }
 }

@@ -222,3 +222,50 @@ fn due_jobs_keep_per_printer_order() {
     assert_eq!(due_jobs(&state, 100), (vec![4], Some(500)));
     assert_eq!(due_jobs(&state, 600), (vec![1, 4], Some(900)));
 }
+
+#[test]
+fn prune_removes_only_old_printed_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out.bin");
+    let uri = DeviceUri::parse(&format!("file://{}", out.display())).unwrap();
+    let q = PrintQueue::open(&dir.path().join("spool"), fast()).unwrap();
+    let printed = q
+        .enqueue(&uri, default_profile(), bytes(b"a"), false)
+        .unwrap();
+    let waiting = q
+        .enqueue(&uri, default_profile(), bytes(b"b"), false)
+        .unwrap();
+    q.print_now(printed).unwrap();
+    assert_eq!(
+        q.prune_printed(0).unwrap(),
+        0,
+        "nothing printed before the epoch"
+    );
+    assert_eq!(q.prune_printed(u64::MAX).unwrap(), 1);
+    let left: Vec<u64> = q.jobs().iter().map(|j| j.id).collect();
+    assert_eq!(left, vec![waiting]);
+    drop(q);
+    let q = PrintQueue::open(&dir.path().join("spool"), fast()).unwrap();
+    assert_eq!(q.jobs().len(), 1, "pruned job is gone from disk too");
+}
+
+#[test]
+fn storage_failure_is_a_typed_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let spool = dir.path().join("spool");
+    let q = PrintQueue::open(&spool, fast()).unwrap();
+    std::fs::remove_dir_all(&spool).unwrap();
+    let err = q
+        .enqueue(
+            &DeviceUri::parse("tcp://127.0.0.1:9").unwrap(),
+            default_profile(),
+            bytes(b"x"),
+            false,
+        )
+        .unwrap_err();
+    assert_eq!(err.code(), "queue.io");
+    assert!(
+        q.jobs().is_empty(),
+        "a job that was not stored is not listed"
+    );
+}
