@@ -128,7 +128,8 @@ fn golden_text_shows_every_part_of_the_receipt() {
     }
     assert!(!joined.contains("[UNKNOWN"), "{joined}");
     // Every text line fits the 32 columns of a 58 mm printer.
-    let is_marker = |l: &str| l.starts_with('[') && l[1..].starts_with(|c: char| c.is_ascii_uppercase());
+    let is_marker =
+        |l: &str| l.starts_with('[') && l[1..].starts_with(|c: char| c.is_ascii_uppercase());
     for line in text.iter().filter(|l| !is_marker(l)) {
         let body = line
             .strip_prefix('[')
@@ -353,6 +354,7 @@ fn simulator_writes_jobs_as_bytes_and_text() {
         SimConfig {
             code_page: CodePage::Cp866,
             job_dir: Some(dir.path().to_path_buf()),
+            png_width_dots: Some(384),
         },
     )
     .unwrap();
@@ -366,6 +368,8 @@ fn simulator_writes_jobs_as_bytes_and_text() {
     assert_eq!(bytes, render(&receipts::bulgarian_sale(), &profile));
     let text = std::fs::read_to_string(dir.path().join("job-0001.txt")).unwrap();
     assert!(text.contains("Сирене краве 400г"), "{text}");
+    let png = std::fs::read(dir.path().join("job-0001.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
 }
 
 #[test]
@@ -405,4 +409,62 @@ fn printer_sim_binary_serves_jobs() {
     writeln!(stdin, "quit").unwrap();
     let status = child.wait().unwrap();
     assert!(status.success());
+}
+
+/// A serial printer on a pty pair: the device end answers `DLE EOT` with
+/// "all clear" and keeps every other byte.
+#[test]
+fn print_over_serial_pty_and_unplug_is_offline() {
+    use kasa_drivers::sim::decode::{Command, Parsed, parse_one};
+    use kasa_drivers::sim::pty::PtyPair;
+    use std::io::Read;
+
+    let mut pair = PtyPair::spawn().unwrap();
+    let device_path = pair.device_end().to_path_buf();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<u8>>();
+    let device = std::thread::spawn(move || {
+        let mut port = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&device_path)
+            .unwrap();
+        let mut pending = Vec::new();
+        let mut data = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = match port.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            pending.extend_from_slice(&buf[..n]);
+            let mut used = 0;
+            while let Parsed::Command(cmd, len) = parse_one(&pending[used..]) {
+                match cmd {
+                    Command::StatusRequest(_) => port.write_all(&[0x12]).unwrap(),
+                    _ => data.extend_from_slice(&pending[used..used + len]),
+                }
+                used += len;
+            }
+            pending.drain(..used);
+            let _ = tx.send(data.clone());
+        }
+    });
+    let uri = DeviceUri::parse(&pair.host_uri("?baud=115200")).unwrap();
+    let profile = PrinterProfile::new(PaperWidth::Mm58, CodePage::Cp866);
+    let mut printer = ReceiptPrinter::open(&uri, profile.clone(), Timeouts::default()).unwrap();
+    assert!(printer.status().unwrap().ready());
+    let receipt = receipts::thirty_lines();
+    printer.print(&receipt).unwrap();
+    let expected = render(&receipt, &profile);
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut got = Vec::new();
+    while got != expected {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        got = rx.recv_timeout(left).expect("device end received the job");
+    }
+    pair.unplug();
+    let err = printer.print(&receipt).unwrap_err();
+    assert_eq!(err.code(), "printer.offline", "{err}");
+    drop(printer);
+    device.join().unwrap();
 }

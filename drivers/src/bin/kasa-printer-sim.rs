@@ -1,7 +1,7 @@
 //! `kasa-printer-sim`: a networked ESC/POS receipt printer for demos and
 //! manual testing. Listens on TCP (default 127.0.0.1:9100), answers
 //! `DLE EOT` status, and writes each job to `--jobs DIR` as `job-NNNN.bin`
-//! (bytes) and `job-NNNN.txt` (readable). Type commands on stdin to change
+//! (bytes), `job-NNNN.txt` (readable) and `job-NNNN.png` (picture). Type commands on stdin to change
 //! its state: `offline`, `online`, `paper out`, `paper low`, `paper ok`,
 //! `cover open`, `cover closed`, `drawer open`, `drawer closed`, `status`,
 //! `quit`.
@@ -32,6 +32,10 @@ struct Args {
     /// Code page used to decode jobs to text: cp866 or wpc1251.
     #[arg(long, default_value = "wpc1251")]
     code_page: String,
+    /// Width in dots of the PNG preview written per job (384 for 58 mm,
+    /// 576 for 80 mm; 0 writes none).
+    #[arg(long, default_value_t = 576)]
+    png_width: u16,
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -46,6 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         SimConfig {
             code_page,
             job_dir: Some(args.jobs.clone()),
+            png_width_dots: (args.png_width > 0).then_some(args.png_width),
         },
     )?;
     println!(

@@ -97,7 +97,17 @@ impl CodePage {
         if (' '..='~').contains(&c) {
             return Some(c as u8);
         }
-        if c == '\0' {
+        // Fast paths for the 64 basic Cyrillic letters (the tables agree; tested).
+        let basic = match (self, c) {
+            (CodePage::Cp866, 'А'..='п') => Some(0x80 + (c as u32 - 'А' as u32) as u8),
+            (CodePage::Cp866, 'р'..='я') => Some(0xE0 + (c as u32 - 'р' as u32) as u8),
+            (CodePage::Wpc1251, 'А'..='я') => Some(0xC0 + (c as u32 - 'А' as u32) as u8),
+            _ => None,
+        };
+        if basic.is_some() {
+            return basic;
+        }
+        if c == '\0' || (c as u32) < 0x80 {
             return None;
         }
         self.high_table()
@@ -231,6 +241,17 @@ mod tests {
             assert_eq!(cp.encode("Ѝ"), cp.encode("И"));
         }
         assert_eq!(CodePage::Cp866.encode("€"), b"?");
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_tables() {
+        for cp in [CodePage::Cp866, CodePage::Wpc1251] {
+            for (i, &c) in cp.high_table().iter().enumerate() {
+                if c != '\0' {
+                    assert_eq!(cp.byte_of(c), Some(0x80 + i as u8), "{} {c}", cp.name());
+                }
+            }
+        }
     }
 
     #[test]

@@ -83,7 +83,7 @@ impl ReceiptPrinter {
         self.transport.can_read()
     }
 
-    /// Queries `DLE EOT 1..4`. No answer within `read_ms` is `Offline`.
+    /// Queries `DLE EOT 1..4`. No complete answer within `read_ms` is `Offline`.
     pub fn status(&mut self) -> Result<PrinterStatus, DriverError> {
         let device = self.transport.device();
         if !self.transport.can_read() {
@@ -91,17 +91,41 @@ impl ReceiptPrinter {
                 "{device}: cannot report status"
             )));
         }
+        // The four requests go out together; printers answer real-time
+        // requests in order as they arrive, so one round trip suffices.
+        let mut request = Vec::with_capacity(12);
+        for n in 1u8..=4 {
+            request.extend_from_slice(&status::request(n));
+        }
+        self.transport.write_all(&request)?;
+        self.transport.flush()?;
         let mut answers = [0u8; 4];
-        for (i, n) in (1u8..=4).enumerate() {
-            self.transport.write_all(&status::request(n))?;
-            self.transport.flush()?;
-            let mut buf = [0u8; 1];
-            match self.transport.read(&mut buf, self.timeouts.read_ms) {
-                Ok(_) => answers[i] = buf[0],
-                Err(DriverError::Timeout { timeout_ms, .. }) => {
+        let mut got = 0;
+        let deadline =
+            std::time::Instant::now() + std::time::Duration::from_millis(self.timeouts.read_ms);
+        while got < answers.len() {
+            let left_ms = deadline
+                .saturating_duration_since(std::time::Instant::now())
+                .as_millis() as u64;
+            let result = if left_ms == 0 {
+                Err(DriverError::Timeout {
+                    device: device.clone(),
+                    operation: "reading status",
+                    timeout_ms: self.timeouts.read_ms,
+                })
+            } else {
+                self.transport.read(&mut answers[got..], left_ms)
+            };
+            match result {
+                Ok(n) => got += n,
+                Err(DriverError::Timeout { .. }) => {
                     return Err(DriverError::Offline {
                         device,
-                        detail: format!("no answer to DLE EOT {n} within {timeout_ms} ms"),
+                        detail: format!(
+                            "no answer to DLE EOT {} within {} ms",
+                            got + 1,
+                            self.timeouts.read_ms
+                        ),
                     });
                 }
                 Err(e) => return Err(e),

@@ -91,7 +91,12 @@ fn render_block(w: &mut EscPosWriter, block: &Block, profile: &PrinterProfile) {
         Block::Barcode { kind, data } => {
             if validate_barcode(*kind, data).is_err() {
                 // Invalid data printed as text rather than a barcode the printer rejects.
-                styled_lines(w, std::slice::from_ref(data), TextStyle::centered(), profile.code_page);
+                styled_lines(
+                    w,
+                    std::slice::from_ref(data),
+                    TextStyle::centered(),
+                    profile.code_page,
+                );
                 return;
             }
             w.justify(Align::Center);

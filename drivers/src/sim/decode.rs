@@ -246,7 +246,8 @@ pub fn parse_all(mut bytes: &[u8]) -> Vec<Command> {
     out
 }
 
-fn barcode_text(system: u8, data: &[u8]) -> String {
+/// `[BARCODE <symbology> <data>]` for a `GS k` command.
+pub(crate) fn barcode_text(system: u8, data: &[u8]) -> String {
     let name = match system {
         0 | 65 => "UPC-A",
         1 | 66 => "UPC-E",
@@ -316,8 +317,19 @@ impl Style {
     }
 }
 
-/// Readable rendering of ESC/POS `bytes` whose text is in `code_page`.
-pub fn to_text(bytes: &[u8], code_page: CodePage) -> Vec<String> {
+/// The code page an `ESC t n` selects on an Epson-numbered printer, if it is
+/// one Kasa knows (17 = CP866, 46 = WPC1251).
+pub fn code_page_for(n: u8) -> Option<CodePage> {
+    match n {
+        17 => Some(CodePage::Cp866),
+        46 => Some(CodePage::Wpc1251),
+        _ => None,
+    }
+}
+
+/// Readable rendering of ESC/POS `bytes`; text is decoded with
+/// `code_page` until an `ESC t n` selects another known page.
+pub fn to_text(bytes: &[u8], mut code_page: CodePage) -> Vec<String> {
     let mut out = Vec::new();
     let mut style = Style {
         size: (1, 1),
@@ -368,12 +380,15 @@ pub fn to_text(bytes: &[u8], code_page: CodePage) -> Vec<String> {
                 };
                 marker(&mut out, &mut line, &mut line_tags, "[INIT]".into());
             }
-            Command::CodePage(n) => marker(
-                &mut out,
-                &mut line,
-                &mut line_tags,
-                format!("[CODEPAGE {n}]"),
-            ),
+            Command::CodePage(n) => {
+                code_page = code_page_for(n).unwrap_or(code_page);
+                marker(
+                    &mut out,
+                    &mut line,
+                    &mut line_tags,
+                    format!("[CODEPAGE {n}]"),
+                );
+            }
             Command::Justify(a) => style.align = a,
             Command::Bold(b) => style.bold = b,
             Command::Size(w, h) => style.size = (w, h),
@@ -525,6 +540,15 @@ mod tests {
                 "[DRAWER pin2 t1=50 t2=250]",
                 "[CUT]"
             ]
+        );
+    }
+
+    #[test]
+    fn esc_t_switches_the_decoding_code_page() {
+        let b = [0x1B, 0x74, 17, 0x80, b'\n', 0x1B, 0x74, 46, 0xC0, b'\n'];
+        assert_eq!(
+            to_text(&b, CodePage::Wpc1251),
+            ["[CODEPAGE 17]", "А", "[CODEPAGE 46]", "А"]
         );
     }
 

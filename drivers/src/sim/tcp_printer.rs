@@ -12,7 +12,8 @@
 //! paper near end / out, cover open, a fault, and
 //! [`TcpPrinterSim::drop_connection_after`] (go offline mid-job after N
 //! bytes). With a job directory each finished job is written as
-//! `job-NNNN.bin` and `job-NNNN.txt` (decoded).
+//! `job-NNNN.bin` and `job-NNNN.txt` (decoded), and optionally
+//! `job-NNNN.png` ([`super::png_preview`]).
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
@@ -61,6 +62,7 @@ struct Shared {
     stop: AtomicBool,
     code_page: CodePage,
     job_dir: Option<PathBuf>,
+    png_width_dots: Option<u16>,
 }
 
 impl Shared {
@@ -76,6 +78,8 @@ pub struct SimConfig {
     pub code_page: CodePage,
     /// Where to write finished jobs (`job-NNNN.bin` / `.txt`).
     pub job_dir: Option<PathBuf>,
+    /// Also write `job-NNNN.png` previews this many dots wide.
+    pub png_width_dots: Option<u16>,
 }
 
 impl Default for SimConfig {
@@ -83,6 +87,7 @@ impl Default for SimConfig {
         SimConfig {
             code_page: CodePage::Wpc1251,
             job_dir: None,
+            png_width_dots: None,
         }
     }
 }
@@ -127,6 +132,7 @@ impl TcpPrinterSim {
             stop: AtomicBool::new(false),
             code_page: config.code_page,
             job_dir: config.job_dir,
+            png_width_dots: config.png_width_dots,
         });
         let accept_shared = Arc::clone(&shared);
         let accept_thread = std::thread::Builder::new()
@@ -382,7 +388,16 @@ fn serve(mut stream: TcpStream, id: usize, shared: Arc<Shared>) {
         if std::fs::write(base.with_extension("bin"), &data).is_err()
             || std::fs::write(base.with_extension("txt"), text).is_err()
         {
-            tracing::warn!("printer simulator could not write job {id} to {}", dir.display());
+            tracing::warn!(
+                "printer simulator could not write job {id} to {}",
+                dir.display()
+            );
+        }
+        if let Some(width) = shared.png_width_dots {
+            let png = super::png_preview::to_png(&data, shared.code_page, width);
+            if std::fs::write(base.with_extension("png"), png).is_err() {
+                tracing::warn!("printer simulator could not write job {id} preview");
+            }
         }
     }
     let mut s = shared.lock();

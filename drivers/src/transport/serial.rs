@@ -110,9 +110,7 @@ impl SerialTransport {
             FlowControl::Hardware => serialport::FlowControl::Hardware,
             FlowControl::Software => serialport::FlowControl::Software,
         };
-        if !port.starts_with('/') || std::path::Path::new(port).exists() {
-            // fall through to open; serialport reports the precise error
-        } else {
+        if port.starts_with('/') && !std::path::Path::new(port).exists() {
             return Err(DriverError::NotFound {
                 device,
                 detail: "no such serial port".into(),
