@@ -8,6 +8,7 @@ pub mod cli;
 pub mod documents;
 pub mod error;
 pub mod sale;
+pub mod settings;
 pub mod shift;
 pub mod stock;
 pub mod store;

@@ -1,4 +1,8 @@
-//! The `kasa` admin CLI.
+//! The `kasa` admin CLI. All logic lives in `kasa_terminal::cli`.
+
+use clap::Parser;
+
 fn main() {
-    println!("kasa");
+    let cli = kasa_terminal::cli::Cli::parse();
+    std::process::exit(kasa_terminal::cli::main_with(cli));
 }

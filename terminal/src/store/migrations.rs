@@ -33,6 +33,14 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "catalog_v1",
         sql: crate::catalog::schema::V1,
     },
+    Migration {
+        name: "documents_v1",
+        sql: crate::documents::schema::V1,
+    },
+    Migration {
+        name: "users_v1",
+        sql: crate::users::schema::V1,
+    },
 ];
 
 /// Apply the missing migrations; refuse a database newer than this binary.

@@ -1,0 +1,143 @@
+//! Sale benchmarks on the demo catalog (fixtures/demo), on a real file with
+//! `synchronous=FULL`:
+//! - `ring_up`: scan → line added (barcode lookup + pricing + VAT rate);
+//! - `complete_5_line_sale`: a 5-line cash sale completed durably (document,
+//!   lines, tenders, movements, journal, outbox in one transaction);
+//! - `bare_durable_tx`: one single-row durable transaction on the same disk,
+//!   the yardstick the sale is compared with.
+//!
+//! Run: `cargo bench -p kasa-terminal --bench sale`.
+
+use std::hint::black_box;
+use std::path::PathBuf;
+
+use chrono::Utc;
+use criterion::{Criterion, criterion_group, criterion_main};
+use kasa_domain::permission::Role;
+use kasa_terminal::sale::{self, SaleSession, TenderRequest};
+use kasa_terminal::settings::TillSettings;
+use kasa_terminal::store::Store;
+use kasa_terminal::{catalog, shift, users};
+
+fn demo_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/demo")
+}
+
+struct Bench {
+    _dir: tempfile::TempDir,
+    store: Store,
+    settings: TillSettings,
+    cashier: users::User,
+    barcodes: Vec<String>,
+}
+
+fn setup() -> Bench {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(dir.path().join("bench.sqlite")).unwrap();
+    let mut settings = TillSettings::new("S001", "T01");
+    settings
+        .apply_config_file(&demo_dir().join("store.json"))
+        .unwrap();
+    settings.save_new(store.conn()).unwrap();
+    let products = std::fs::File::open(demo_dir().join("products.csv")).unwrap();
+    let options = catalog::ImportOptions {
+        vat: settings.vat.clone(),
+        ..catalog::ImportOptions::default()
+    };
+    catalog::import_products_with(&mut store, products, &options, |_| {}).unwrap();
+    let now = Utc::now().naive_utc();
+    let cashier =
+        users::add_user(store.conn(), "bench", "Bench", Role::Cashier, "1111", now).unwrap();
+    shift::open_shift(
+        &mut store,
+        &settings,
+        &cashier,
+        kasa_domain::money::Money::ZERO,
+        now,
+    )
+    .unwrap();
+    let mut barcodes = Vec::new();
+    {
+        let mut stmt = store
+            .conn()
+            .prepare("SELECT code FROM barcodes WHERE multiplier = 1 ORDER BY gtin LIMIT 500")
+            .unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+        for r in rows {
+            barcodes.push(r.unwrap());
+        }
+    }
+    assert!(barcodes.len() >= 5, "the demo catalog has barcodes");
+    Bench {
+        _dir: dir,
+        store,
+        settings,
+        cashier,
+        barcodes,
+    }
+}
+
+fn benches(c: &mut Criterion) {
+    let mut b = setup();
+    let mut i = 0usize;
+
+    c.bench_function("ring_up", |bench| {
+        let now = Utc::now().naive_utc();
+        let mut session =
+            SaleSession::start(b.store.conn(), &b.settings, b.cashier.clone(), None, now).unwrap();
+        bench.iter(|| {
+            i = (i + 1) % b.barcodes.len();
+            if session.line_count() > 200 {
+                session =
+                    SaleSession::start(b.store.conn(), &b.settings, b.cashier.clone(), None, now)
+                        .unwrap();
+            }
+            black_box(
+                session
+                    .ring_up(b.store.conn(), &b.settings, &b.barcodes[i], None, now)
+                    .unwrap(),
+            );
+        });
+    });
+
+    let mut group = c.benchmark_group("durable");
+    group.sample_size(30);
+    group.bench_function("complete_5_line_sale", |bench| {
+        bench.iter(|| {
+            let now = Utc::now().naive_utc();
+            let mut session =
+                SaleSession::start(b.store.conn(), &b.settings, b.cashier.clone(), None, now)
+                    .unwrap();
+            for _ in 0..5 {
+                i = (i + 1) % b.barcodes.len();
+                session
+                    .ring_up(b.store.conn(), &b.settings, &b.barcodes[i], None, now)
+                    .unwrap();
+            }
+            session
+                .add_tender(TenderRequest {
+                    kind: "card".into(),
+                    amount: None,
+                    reference: None,
+                })
+                .unwrap();
+            black_box(sale::complete_sale(&mut b.store, &b.settings, session, now).unwrap());
+        });
+    });
+    b.store
+        .conn()
+        .execute_batch("CREATE TABLE IF NOT EXISTS bench_bare (id INTEGER PRIMARY KEY, v TEXT)")
+        .unwrap();
+    group.bench_function("bare_durable_tx", |bench| {
+        bench.iter(|| {
+            let tx = b.store.write_tx().unwrap();
+            tx.execute("INSERT INTO bench_bare (v) VALUES ('x')", [])
+                .unwrap();
+            tx.commit().unwrap();
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(sale_benches, benches);
+criterion_main!(sale_benches);

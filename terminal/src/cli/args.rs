@@ -1,0 +1,374 @@
+//! The `kasa` command line, as clap types.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Kasa till administration: set up a till, import the catalog, run shifts,
+/// sell and return from scripts, receive and count stock, verify the journal.
+#[derive(Debug, Parser)]
+#[command(name = "kasa", version, about, max_term_width = 100)]
+pub struct Cli {
+    /// The till database (created by `init`); default $KASA_DB, else
+    /// ./kasa.sqlite.
+    #[arg(long, global = true)]
+    pub db: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+impl Cli {
+    /// The database path: `--db`, else `$KASA_DB`, else `./kasa.sqlite`.
+    pub fn db_path(&self) -> PathBuf {
+        self.db
+            .clone()
+            .or_else(|| std::env::var_os("KASA_DB").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from("./kasa.sqlite"))
+    }
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Set up a new till database for a store and terminal.
+    Init(InitArgs),
+    /// Import catalog data, customers or users from CSV/JSON.
+    Import {
+        /// What to import.
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
+    /// Manage users.
+    User {
+        /// Action.
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+    /// Open and close shifts, cash in/out, no-sale, X report.
+    Shift {
+        /// Action.
+        #[command(subcommand)]
+        action: ShiftCommand,
+    },
+    /// Complete a scripted sale (JSON file, or `-` for stdin).
+    Sell {
+        /// The sale script.
+        file: PathBuf,
+    },
+    /// Sell the same script again and again, printing each completed
+    /// document number after its commit (for crash and load tests).
+    #[command(hide = true)]
+    SellLoop {
+        /// The sale script.
+        file: PathBuf,
+        /// Stop after this many sales (0 = until killed).
+        #[arg(long, default_value_t = 0)]
+        count: u64,
+    },
+    /// Return goods (JSON file, or `-` for stdin).
+    Return {
+        /// The return script.
+        file: PathBuf,
+    },
+    /// Parked sales.
+    Parked {
+        /// Action.
+        #[command(subcommand)]
+        action: ParkedCommand,
+    },
+    /// Receive a delivery (JSON file, or `-` for stdin).
+    Receive {
+        /// The delivery.
+        file: PathBuf,
+        /// The receiving user's PIN.
+        #[arg(long)]
+        pin: String,
+    },
+    /// Purchase orders.
+    Po {
+        /// Action.
+        #[command(subcommand)]
+        action: PoCommand,
+    },
+    /// Stock counts.
+    Count {
+        /// Action.
+        #[command(subcommand)]
+        action: CountCommand,
+    },
+    /// Stock on hand, or rebuild the on-hand cache from movements.
+    Stock(StockArgs),
+    /// Shift reports.
+    Report {
+        /// Which report.
+        #[command(subcommand)]
+        which: ReportCommand,
+    },
+    /// The fiscal journal.
+    Journal {
+        /// Action.
+        #[command(subcommand)]
+        action: JournalCommand,
+    },
+}
+
+/// `kasa init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Store id.
+    #[arg(long)]
+    pub store: String,
+    /// Terminal id.
+    #[arg(long)]
+    pub terminal: String,
+    /// Currency (EUR, GEL, BGN).
+    #[arg(long)]
+    pub currency: Option<String>,
+    /// VAT preset: bulgaria or georgia.
+    #[arg(long)]
+    pub vat: Option<String>,
+    /// A store configuration file (e.g. fixtures/demo/store.json).
+    #[arg(long)]
+    pub demo_config: Option<PathBuf>,
+}
+
+/// `kasa import …`.
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// products.csv.
+    Products {
+        /// File.
+        file: PathBuf,
+    },
+    /// price_tiers.csv.
+    Prices {
+        /// File.
+        file: PathBuf,
+    },
+    /// promotions.json.
+    Promotions {
+        /// File.
+        file: PathBuf,
+    },
+    /// customers.csv.
+    Customers {
+        /// File.
+        file: PathBuf,
+    },
+    /// users.csv (`login,name,role,pin`).
+    Users {
+        /// File.
+        file: PathBuf,
+    },
+}
+
+/// `kasa user …`.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user.
+    Add {
+        /// Login.
+        #[arg(long)]
+        login: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// cashier, manager or admin.
+        #[arg(long)]
+        role: String,
+        /// 4–8 digit PIN.
+        #[arg(long)]
+        pin: String,
+    },
+    /// List users.
+    List,
+    /// Show the audit log.
+    Audit,
+}
+
+/// `kasa shift …`.
+#[derive(Debug, Subcommand)]
+pub enum ShiftCommand {
+    /// Open a shift with a counted float.
+    Open {
+        /// Float in the drawer.
+        #[arg(long)]
+        float: String,
+        /// The opening user's PIN.
+        #[arg(long)]
+        pin: String,
+    },
+    /// Put cash into the drawer.
+    CashIn(CashArgs),
+    /// Take cash out of the drawer (needs a manager).
+    CashOut(CashArgs),
+    /// Open the drawer without a sale (logged).
+    NoSale {
+        /// The user's PIN.
+        #[arg(long)]
+        pin: String,
+        /// Why.
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// X report: the shift so far, no reset.
+    X,
+    /// Close the shift with the counted amounts; prints the Z report.
+    Close {
+        /// Counted per tender: `cash=512.30,card=800.00`.
+        #[arg(long)]
+        counted: String,
+        /// Blind close: the expected amounts are not shown before counting.
+        #[arg(long)]
+        blind: bool,
+        /// The closing user's PIN.
+        #[arg(long)]
+        pin: String,
+    },
+}
+
+/// Cash in/out arguments.
+#[derive(Debug, Args)]
+pub struct CashArgs {
+    /// Amount.
+    #[arg(long)]
+    pub amount: String,
+    /// Reason.
+    #[arg(long)]
+    pub reason: String,
+    /// The user's PIN.
+    #[arg(long)]
+    pub pin: String,
+    /// A manager's PIN when the user may not do it alone.
+    #[arg(long)]
+    pub approval_pin: Option<String>,
+}
+
+/// `kasa parked …`.
+#[derive(Debug, Subcommand)]
+pub enum ParkedCommand {
+    /// List parked sales.
+    List,
+}
+
+/// `kasa count …`.
+#[derive(Debug, Subcommand)]
+pub enum CountCommand {
+    /// Start a count session; prints its id.
+    Start {
+        /// `full`, `groups` (with --items) or `skus` (with --items).
+        #[arg(long, default_value = "full")]
+        scope: String,
+        /// Comma-separated product groups or SKUs for a partial count.
+        #[arg(long)]
+        items: Option<String>,
+        /// Blind count: counters do not see expected quantities.
+        #[arg(long)]
+        blind: bool,
+        /// The starting user's PIN.
+        #[arg(long)]
+        pin: String,
+    },
+    /// Add a counted quantity from a device (several devices may count).
+    Add {
+        /// Count session id.
+        session: String,
+        /// Counting device (hand-held id).
+        #[arg(long, default_value = "till")]
+        device: String,
+        /// Product SKU.
+        #[arg(long)]
+        sku: String,
+        /// Quantity counted (added to what this device counted before).
+        #[arg(long)]
+        qty: String,
+    },
+    /// Close counting and show the variance.
+    Review {
+        /// Count session id.
+        session: String,
+    },
+    /// Approve a count: posts adjustment movements (manager PIN).
+    Approve {
+        /// Count session id.
+        session: String,
+        /// The approving manager's PIN.
+        #[arg(long)]
+        pin: String,
+    },
+    /// Cancel a count without adjustments.
+    Cancel {
+        /// Count session id.
+        session: String,
+    },
+}
+
+/// `kasa po …`.
+#[derive(Debug, Subcommand)]
+pub enum PoCommand {
+    /// Create a purchase order from JSON; prints its id.
+    Create {
+        /// The order (file or `-`).
+        file: PathBuf,
+    },
+}
+
+/// `kasa stock`.
+#[derive(Debug, Args)]
+pub struct StockArgs {
+    /// One product.
+    #[arg(long)]
+    pub product: Option<String>,
+    /// Rebuild.
+    #[command(subcommand)]
+    pub action: Option<StockCommand>,
+}
+
+/// `kasa stock rebuild`.
+#[derive(Debug, Subcommand)]
+pub enum StockCommand {
+    /// Rebuild the on-hand cache from the movements and compare.
+    Rebuild,
+}
+
+/// `kasa report …`.
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// X report of the open shift.
+    X,
+    /// A stored Z report (the last one, or by number).
+    Z {
+        /// Z report number.
+        #[arg(long)]
+        number: Option<String>,
+    },
+}
+
+/// `kasa journal …`.
+#[derive(Debug, Subcommand)]
+pub enum JournalCommand {
+    /// Verify the hash chain and the grand totals.
+    Verify,
+    /// Export every entry.
+    Export {
+        /// jsonl or csv.
+        #[arg(long, value_enum, default_value_t = ExportFormatArg::Jsonl)]
+        format: ExportFormatArg,
+        /// Output file (default stdout).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormatArg {
+    /// JSON lines.
+    Jsonl,
+    /// CSV.
+    Csv,
+}

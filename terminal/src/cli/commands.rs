@@ -1,0 +1,483 @@
+//! One function per command: open the store, call the use case, print.
+
+use std::io::Write;
+
+use chrono::Utc;
+use kasa_domain::ErrorCode;
+use kasa_domain::money::Money;
+use kasa_domain::permission::Role;
+use serde_json::json;
+
+use super::args::*;
+use super::render::Printer;
+use super::{open_file, read_input};
+use crate::catalog;
+use crate::documents::journal::{self, ExportFormat};
+use crate::error::TerminalError;
+use crate::sale::{self, returns::ReturnScript, script::SaleScript};
+use crate::settings::{self, TillSettings, vat_preset};
+use crate::shift;
+use crate::stock;
+use crate::store::Store;
+use crate::users;
+
+pub(crate) fn now() -> chrono::NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+pub(crate) fn open(cli: &Cli) -> Result<Store, TerminalError> {
+    Ok(Store::open(cli.db_path())?)
+}
+
+pub(crate) fn parse_money(what: &str, text: &str) -> Result<Money, TerminalError> {
+    Money::parse(text).map_err(|e| TerminalError::input(what, e))
+}
+
+/// Dispatch a command.
+pub fn run(cli: Cli) -> Result<(), TerminalError> {
+    let out = Printer { json: cli.json };
+    match &cli.command {
+        Command::Init(a) => init(&cli, a, &out),
+        Command::Import { what } => import(&cli, what, &out),
+        Command::User { action } => user(&cli, action, &out),
+        Command::Shift { action } => shift_cmd(&cli, action, &out),
+        Command::Sell { file } => {
+            let mut store = open(&cli)?;
+            let settings = settings::load(store.conn())?;
+            let script: SaleScript = parse_json("sale script", &read_input(file)?)?;
+            let done = sale::script::run_sale_script(&mut store, &settings, &script, now())?;
+            out.show(&done, || done.describe());
+            Ok(())
+        }
+        Command::SellLoop { file, count } => sell_loop(&cli, file, *count),
+        Command::Return { file } => {
+            let mut store = open(&cli)?;
+            let settings = settings::load(store.conn())?;
+            let script: ReturnScript = parse_json("return script", &read_input(file)?)?;
+            let done = sale::returns::run_return_script(&mut store, &settings, &script, now())?;
+            out.show(&done, || done.describe());
+            Ok(())
+        }
+        Command::Parked { action } => match action {
+            ParkedCommand::List => {
+                let store = open(&cli)?;
+                let parked = sale::parked::list_parked(store.conn())?;
+                out.show(&parked, || {
+                    let mut s = String::new();
+                    for p in &parked {
+                        s.push_str(&format!(
+                            "{}  {}  {}  {} lines\n",
+                            p.id, p.parked_at, p.cashier, p.lines
+                        ));
+                    }
+                    if parked.is_empty() {
+                        s.push_str("no parked sales\n");
+                    }
+                    s
+                });
+                Ok(())
+            }
+        },
+        Command::Receive { file, pin } => super::stock_cmds::receive(&cli, file, pin, &out),
+        Command::Po { action } => super::stock_cmds::po(&cli, action, &out),
+        Command::Count { action } => super::stock_cmds::count(&cli, action, &out),
+        Command::Stock(a) => stock_cmd(&cli, a, &out),
+        Command::Report { which } => report(&cli, which, &out),
+        Command::Journal { action } => journal_cmd(&cli, action, &out),
+    }
+}
+
+pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
+    what: &str,
+    text: &str,
+) -> Result<T, TerminalError> {
+    serde_json::from_str(text).map_err(|e| TerminalError::input(what, e))
+}
+
+fn init(cli: &Cli, a: &InitArgs, out: &Printer) -> Result<(), TerminalError> {
+    let mut s = TillSettings::new(&a.store, &a.terminal);
+    if let Some(path) = &a.demo_config {
+        s.apply_config_file(path)?;
+    }
+    if let Some(c) = &a.currency {
+        s.currency = c
+            .parse()
+            .map_err(|e| TerminalError::input("--currency", e))?;
+        s.cash_rounding = kasa_domain::money::CashRounding::none(s.currency);
+    }
+    if let Some(v) = &a.vat {
+        s.vat = vat_preset(v)?;
+        s.vat_preset = v.clone();
+    }
+    let store = open(cli)?;
+    s.save_new(store.conn())?;
+    out.show(&s, || {
+        format!(
+            "initialised {} for store {} terminal {} ({} , VAT {}, {:?} prices)\n",
+            cli.db_path().display(),
+            s.store_id,
+            s.terminal_id,
+            s.currency,
+            s.vat_preset,
+            s.price_mode
+        )
+    });
+    Ok(())
+}
+
+fn import(cli: &Cli, what: &ImportCommand, out: &Printer) -> Result<(), TerminalError> {
+    let mut store = open(cli)?;
+    let settings = settings::load(store.conn())?;
+    let json = cli.json;
+    let progress = |p: catalog::ImportProgress| {
+        if !json && (p.done || p.rows_read % 50_000 == 0) {
+            eprint!(
+                "\r{} rows read, {} imported, {} rejected{}",
+                p.rows_read,
+                p.rows_imported,
+                p.rows_rejected,
+                if p.done { "\n" } else { "" }
+            );
+        }
+    };
+    let report = match what {
+        ImportCommand::Products { file } => {
+            let options = catalog::ImportOptions {
+                vat: settings.vat.clone(),
+                ..catalog::ImportOptions::default()
+            };
+            catalog::import_products_with(&mut store, open_file(file)?, &options, progress)?
+        }
+        ImportCommand::Prices { file } => {
+            catalog::import_price_tiers(&mut store, open_file(file)?, progress)?
+        }
+        ImportCommand::Promotions { file } => {
+            catalog::import_promotions(&mut store, open_file(file)?, progress)?
+        }
+        ImportCommand::Customers { file } => {
+            catalog::import_customers(&mut store, open_file(file)?, progress)?
+        }
+        ImportCommand::Users { file } => return import_users(&mut store, file, out),
+    };
+    let rejected: Vec<_> = report
+        .rejected
+        .iter()
+        .map(|r| json!({"line": r.line, "key": r.key, "code": r.code, "message": r.message}))
+        .collect();
+    let value = json!({
+        "rows_read": report.rows_read,
+        "inserted": report.inserted,
+        "updated": report.updated,
+        "rejected_total": report.rejected_total,
+        "rejected": rejected,
+    });
+    out.show(&value, || {
+        let mut s = format!(
+            "{} rows read: {} inserted, {} updated, {} rejected\n",
+            report.rows_read, report.inserted, report.updated, report.rejected_total
+        );
+        for r in report.rejected.iter().take(20) {
+            s.push_str(&format!(
+                "  line {} [{}] {}: {}\n",
+                r.line, r.code, r.key, r.message
+            ));
+        }
+        s
+    });
+    Ok(())
+}
+
+fn import_users(
+    store: &mut Store,
+    file: &std::path::Path,
+    out: &Printer,
+) -> Result<(), TerminalError> {
+    let (rows, rejected) = catalog::parse_users(open_file(file)?)?;
+    let mut added = Vec::new();
+    let mut refused = Vec::new();
+    for r in rejected {
+        refused.push(json!({"line": r.line, "key": r.key, "code": r.code, "message": r.message}));
+    }
+    for row in rows {
+        match users::add_user(
+            store.conn(),
+            &row.login,
+            &row.name,
+            row.role,
+            &row.pin,
+            now(),
+        ) {
+            Ok(u) => added.push(u.login),
+            Err(e) => refused.push(json!({
+                "line": row.line, "key": row.login, "code": e.code(), "message": e.to_string()
+            })),
+        }
+    }
+    let value = json!({"added": added, "rejected": refused});
+    out.show(&value, || {
+        let mut s = format!("{} users added, {} rejected\n", added.len(), refused.len());
+        for r in &refused {
+            s.push_str(&format!("  {r}\n"));
+        }
+        s
+    });
+    Ok(())
+}
+
+fn user(cli: &Cli, action: &UserCommand, out: &Printer) -> Result<(), TerminalError> {
+    let store = open(cli)?;
+    match action {
+        UserCommand::Add {
+            login,
+            name,
+            role,
+            pin,
+        } => {
+            let role: Role =
+                role.parse()
+                    .map_err(|e: kasa_domain::permission::PermissionError| {
+                        TerminalError::from(users::UserError::from(e))
+                    })?;
+            let u = users::add_user(store.conn(), login, name, role, pin, now())?;
+            out.show(&u, || {
+                format!("added {} ({}, {})\n", u.login, u.name, u.role)
+            });
+        }
+        UserCommand::List => {
+            let list = users::list_users(store.conn())?;
+            out.show(&list, || {
+                list.iter()
+                    .map(|u| format!("{:<12} {:<8} {}\n", u.login, u.role.name(), u.name))
+                    .collect()
+            });
+        }
+        UserCommand::Audit => {
+            let log = users::audit_log(store.conn()).map_err(users::UserError::from)?;
+            out.show(&log, || {
+                log.iter()
+                    .map(|r| {
+                        format!(
+                            "{} {:<10} {:<22} {} {} {}\n",
+                            r.at,
+                            r.actor,
+                            r.action,
+                            r.approved_by
+                                .as_deref()
+                                .map(|a| format!("approved by {a}"))
+                                .unwrap_or_default(),
+                            r.document_id.as_deref().unwrap_or(""),
+                            r.detail
+                        )
+                    })
+                    .collect()
+            });
+        }
+    }
+    Ok(())
+}
+
+fn shift_cmd(cli: &Cli, action: &ShiftCommand, out: &Printer) -> Result<(), TerminalError> {
+    let mut store = open(cli)?;
+    let settings = settings::load(store.conn())?;
+    let at = now();
+    match action {
+        ShiftCommand::Open { float, pin } => {
+            let user = users::login_by_pin(store.conn(), pin, at)?;
+            let float = parse_money("--float", float)?;
+            let done = shift::open_shift(&mut store, &settings, &user, float, at)?;
+            out.show(&done, || {
+                format!("shift opened by {} with float {}\n", user.login, float)
+            });
+        }
+        ShiftCommand::CashIn(a) | ShiftCommand::CashOut(a) => {
+            let user = users::login_by_pin(store.conn(), &a.pin, at)?;
+            let amount = parse_money("--amount", &a.amount)?;
+            let out_of_drawer = matches!(action, ShiftCommand::CashOut(_));
+            let done = shift::cash_movement(
+                &mut store,
+                &settings,
+                &user,
+                out_of_drawer,
+                amount,
+                &a.reason,
+                a.approval_pin.as_deref(),
+                at,
+            )?;
+            out.show(&done, || {
+                format!(
+                    "cash {} {} ({}) — document {}\n",
+                    if out_of_drawer { "out" } else { "in" },
+                    amount,
+                    a.reason,
+                    done.number
+                )
+            });
+        }
+        ShiftCommand::NoSale { pin, reason } => {
+            let user = users::login_by_pin(store.conn(), pin, at)?;
+            let done = shift::no_sale(&mut store, &settings, &user, reason, at)?;
+            out.show(&done, || {
+                format!("drawer opened (no sale) — document {}\n", done.number)
+            });
+        }
+        ShiftCommand::X => {
+            let report = shift::x_report(store.conn(), &settings, at)?;
+            out.show(&report, || report.describe());
+        }
+        ShiftCommand::Close {
+            counted,
+            blind,
+            pin,
+        } => {
+            let user = users::login_by_pin(store.conn(), pin, at)?;
+            let counted = shift::parse_counted(counted)?;
+            let z = shift::close_shift(&mut store, &settings, &user, &counted, *blind, at)?;
+            out.show(&z, || z.describe());
+        }
+    }
+    Ok(())
+}
+
+fn report(cli: &Cli, which: &ReportCommand, out: &Printer) -> Result<(), TerminalError> {
+    let store = open(cli)?;
+    let settings = settings::load(store.conn())?;
+    match which {
+        ReportCommand::X => {
+            let report = shift::x_report(store.conn(), &settings, now())?;
+            out.show(&report, || report.describe());
+        }
+        ReportCommand::Z { number } => {
+            let z = shift::stored_z_report(store.conn(), &settings, number.as_deref())?;
+            out.show(&z, || z.describe());
+        }
+    }
+    Ok(())
+}
+
+fn stock_cmd(cli: &Cli, a: &StockArgs, out: &Printer) -> Result<(), TerminalError> {
+    let mut store = open(cli)?;
+    match a.action {
+        Some(StockCommand::Rebuild) => {
+            let filter = stock::StockFilter::default();
+            let before = stock::list_stock(store.conn(), &filter)?;
+            let summary = stock::rebuild(store.conn_mut())?;
+            let after = stock::list_stock(store.conn(), &filter)?;
+            let same = before == after;
+            let value = json!({"summary": summary, "cache_was_consistent": same});
+            out.show(&value, || {
+                format!(
+                    "rebuilt {} positions and {} batches from {} movements; the cache {}\n",
+                    summary.positions,
+                    summary.batches,
+                    summary.movements,
+                    if same {
+                        "was already identical"
+                    } else {
+                        "differed and was corrected"
+                    }
+                )
+            });
+        }
+        None => {
+            let filter = stock::StockFilter {
+                sku: a.product.clone(),
+                ..stock::StockFilter::default()
+            };
+            let levels = stock::list_stock(store.conn(), &filter)?;
+            out.show(&levels, || {
+                let mut s = format!(
+                    "{:<14} {:<6} {:>12} {:>10} {:>10}\n",
+                    "sku", "loc", "qty", "avg cost", "last cost"
+                );
+                for l in &levels {
+                    s.push_str(&format!(
+                        "{:<14} {:<6} {:>12} {:>10} {:>10}{}\n",
+                        l.sku,
+                        l.location,
+                        l.qty,
+                        l.avg_cost,
+                        l.last_purchase_cost
+                            .map(|c| c.to_string())
+                            .unwrap_or_default(),
+                        if l.qty.is_sign_negative() && !l.qty.is_zero() {
+                            "  NEGATIVE"
+                        } else {
+                            ""
+                        }
+                    ));
+                }
+                s
+            });
+        }
+    }
+    Ok(())
+}
+
+fn journal_cmd(cli: &Cli, action: &JournalCommand, out: &Printer) -> Result<(), TerminalError> {
+    let store = open(cli)?;
+    match action {
+        JournalCommand::Verify => {
+            let report = journal::verify(store.conn())?;
+            out.show(&report, || {
+                format!(
+                    "journal OK: {} entries, head hash {}\n",
+                    report.entries, report.head_hash
+                )
+            });
+        }
+        JournalCommand::Export { format, out: path } => {
+            let format = match format {
+                ExportFormatArg::Jsonl => ExportFormat::JsonLines,
+                ExportFormatArg::Csv => ExportFormat::Csv,
+            };
+            let n = match path {
+                Some(p) => {
+                    let mut f = std::fs::File::create(p).map_err(|source| TerminalError::Io {
+                        path: p.display().to_string(),
+                        source,
+                    })?;
+                    let n = journal::export(store.conn(), format, &mut f)?;
+                    f.sync_all().map_err(|source| TerminalError::Io {
+                        path: p.display().to_string(),
+                        source,
+                    })?;
+                    n
+                }
+                None => {
+                    let stdout = std::io::stdout();
+                    let mut lock = stdout.lock();
+                    let n = journal::export(store.conn(), format, &mut lock)?;
+                    lock.flush().map_err(|source| TerminalError::Io {
+                        path: "stdout".to_string(),
+                        source,
+                    })?;
+                    n
+                }
+            };
+            eprintln!("{n} journal entries exported");
+        }
+    }
+    Ok(())
+}
+
+fn sell_loop(cli: &Cli, file: &std::path::Path, count: u64) -> Result<(), TerminalError> {
+    let mut store = open(cli)?;
+    let settings = settings::load(store.conn())?;
+    let script: SaleScript = parse_json("sale script", &read_input(file)?)?;
+    // Log in once: the loop measures selling, not PIN hashing.
+    let people = sale::script::ScriptPeople::resolve(store.conn(), &script, now())?;
+    let stdout = std::io::stdout();
+    let mut done_count = 0u64;
+    loop {
+        let done =
+            sale::script::run_sale_script_as(&mut store, &settings, &script, &people, now())?;
+        // Printed only after the commit: every number printed is durable.
+        let mut lock = stdout.lock();
+        let _ = writeln!(lock, "{}", done.number);
+        let _ = lock.flush();
+        done_count += 1;
+        if count != 0 && done_count >= count {
+            return Ok(());
+        }
+    }
+}

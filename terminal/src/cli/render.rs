@@ -1,0 +1,24 @@
+//! Printing results as text or JSON.
+
+use serde::Serialize;
+
+/// Prints a command's result.
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    /// `--json` was given.
+    pub json: bool,
+}
+
+impl Printer {
+    /// Print `value` as pretty JSON with `--json`, else the text `human()`.
+    pub fn show<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) {
+        if self.json {
+            match serde_json::to_string_pretty(value) {
+                Ok(s) => println!("{s}"),
+                Err(e) => eprintln!("error[output.json]: cannot print the result as JSON: {e}"),
+            }
+        } else {
+            print!("{}", human());
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! The outbox: what head office has not yet acknowledged.
+//!
+//! Every completed document adds one record in the same transaction. The
+//! outbox is append-only with one gapless sequence per terminal
+//! (`seq = max + 1` under the write lock), which is what the sync protocol
+//! acknowledges ("the highest sequence I hold"). The payload is the whole
+//! document as JSON; records start `queued`.
+
+use rusqlite::{Connection, params};
+use serde::Serialize;
+use uuid::Uuid;
+
+/// Append a record; returns its sequence number.
+pub fn append(
+    tx: &Connection,
+    terminal_id: &str,
+    record_id: Uuid,
+    kind: &str,
+    payload: &serde_json::Value,
+    created_at: &str,
+) -> rusqlite::Result<u64> {
+    let seq: i64 = tx.query_row(
+        "INSERT INTO outbox (terminal_id, seq, record_id, kind, payload, status, created_at)
+         VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox WHERE terminal_id = ?1),
+                 ?2, ?3, ?4, 'queued', ?5)
+         RETURNING seq",
+        params![
+            terminal_id,
+            record_id.to_string(),
+            kind,
+            payload.to_string(),
+            created_at
+        ],
+        |r| r.get(0),
+    )?;
+    Ok(seq as u64)
+}
+
+/// One outbox record.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutboxRecord {
+    /// Terminal.
+    pub terminal_id: String,
+    /// Gapless sequence per terminal.
+    pub seq: u64,
+    /// Document id.
+    pub record_id: String,
+    /// Document type code.
+    pub kind: String,
+    /// Document JSON.
+    pub payload: serde_json::Value,
+    /// `queued` until head office acknowledges it.
+    pub status: String,
+}
+
+/// Records from `after_seq` (exclusive), oldest first, at most `limit`.
+pub fn pending(
+    conn: &Connection,
+    after_seq: u64,
+    limit: usize,
+) -> rusqlite::Result<Vec<OutboxRecord>> {
+    let mut stmt = conn.prepare(
+        "SELECT terminal_id, seq, record_id, kind, payload, status FROM outbox
+         WHERE seq > ?1 ORDER BY terminal_id, seq LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![after_seq as i64, limit as i64], |r| {
+        let payload: String = r.get(4)?;
+        Ok(OutboxRecord {
+            terminal_id: r.get(0)?,
+            seq: r.get::<_, i64>(1)? as u64,
+            record_id: r.get(2)?,
+            kind: r.get(3)?,
+            payload: serde_json::from_str(&payload).unwrap_or(serde_json::Value::Null),
+            status: r.get(5)?,
+        })
+    })?;
+    rows.collect()
+}
+
+/// How many records are queued (for the manager's view).
+pub fn queued_count(conn: &Connection) -> rusqlite::Result<u64> {
+    conn.query_row(
+        "SELECT COUNT(*) FROM outbox WHERE status = 'queued'",
+        [],
+        |r| r.get::<_, i64>(0),
+    )
+    .map(|n| n as u64)
+}

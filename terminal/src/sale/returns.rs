@@ -1,0 +1,429 @@
+//! Returns at the till: against the original receipt (by its number; at
+//! most what was sold minus what was already returned) or without it
+//! (needs a manager). The rules and refund arithmetic are
+//! [`kasa_domain::returns`]; this module reads the original and earlier
+//! returns inside the write transaction (so two tills returning the same
+//! receipt at once cannot both pass the limit), and writes the `Return`
+//! document with its refund tenders (negative: money leaves the drawer),
+//! stock movements back in, journal entry, outbox record and audit.
+//!
+//! Return script (`kasa return <file>`):
+//! ```json
+//! {"cashier_pin": "1111", "original": "0000000042",
+//!  "lines": [{"line": 2, "qty": "1"}],
+//!  "tenders": [{"kind": "cash"}], "approval_pin": null, "reason": "broken"}
+//! ```
+//! Without `original`, lines name a product (`sku`/`barcode`/`code`) with
+//! `qty` and optionally `price` (default: today's price), and a manager's
+//! `approval_pin` is needed. `tenders`: non-cash refunds need an `amount`;
+//! cash without an amount (or no tenders at all) pays out the rest,
+//! cash-rounded.
+
+use chrono::NaiveDateTime;
+use kasa_domain::document::DocumentType;
+use kasa_domain::money::Money;
+use kasa_domain::permission::ManagerApproval;
+use kasa_domain::pricing::{PriceRequest, price_line};
+use kasa_domain::returns::{
+    CompletedReturn, ReturnContext, ReturnRequestLine, ReturnedQty, UnreceiptedLine,
+    return_against_sale, return_without_receipt,
+};
+use kasa_domain::sale::{CompletedSale, ProductSnapshot};
+use kasa_domain::tender::{Tender, TenderKind, refund_cash_due};
+use rusqlite::Connection;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{SaleError, tender_kind};
+use crate::catalog;
+use crate::documents::{self, DocumentLine, DocumentTender, NewDocument};
+use crate::settings::TillSettings;
+use crate::shift;
+use crate::store::Store;
+use crate::users::{self, AuditEntry};
+
+/// A scripted return.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnScript {
+    /// The cashier's PIN.
+    pub cashier_pin: String,
+    /// The original sale's number; `None` = without receipt.
+    #[serde(default)]
+    pub original: Option<String>,
+    /// Lines.
+    pub lines: Vec<ReturnScriptLine>,
+    /// Refund tenders.
+    #[serde(default)]
+    pub tenders: Vec<super::script::ScriptTender>,
+    /// A manager's PIN.
+    #[serde(default)]
+    pub approval_pin: Option<String>,
+    /// Why.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Customer (without receipt, for an on-account refund).
+    #[serde(default)]
+    pub customer: Option<String>,
+}
+
+/// One scripted return line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnScriptLine {
+    /// Original line number (with receipt).
+    #[serde(default)]
+    pub line: Option<u32>,
+    /// SKU (without receipt).
+    #[serde(default)]
+    pub sku: Option<String>,
+    /// Barcode (without receipt).
+    #[serde(default)]
+    pub barcode: Option<String>,
+    /// Any code (without receipt).
+    #[serde(default)]
+    pub code: Option<String>,
+    /// Quantity.
+    pub qty: Decimal,
+    /// Refund unit price (without receipt; default today's price).
+    #[serde(default)]
+    pub price: Option<Money>,
+}
+
+/// The result of a return.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReturnResult {
+    /// Document id.
+    pub id: Uuid,
+    /// Return number.
+    pub number: String,
+    /// The original sale's number.
+    pub original: Option<String>,
+    /// Refunded.
+    pub total: Money,
+    /// VAT refunded.
+    pub vat_total: Money,
+    /// Cash paid out.
+    pub cash_paid_out: Money,
+    /// Lines `(sku, qty, refund)`.
+    pub lines: Vec<(String, Decimal, Money)>,
+}
+
+impl ReturnResult {
+    /// Text form.
+    pub fn describe(&self) -> String {
+        let mut s = format!(
+            "return {}{}\n",
+            self.number,
+            self.original
+                .as_deref()
+                .map(|o| format!(" of sale {o}"))
+                .unwrap_or_else(|| " without receipt".to_string())
+        );
+        for (sku, qty, refund) in &self.lines {
+            s.push_str(&format!("  {sku:<14} {qty:>8} {refund:>10}\n"));
+        }
+        s.push_str(&format!(
+            "refund {} (VAT {}), cash paid out {}\n",
+            self.total, self.vat_total, self.cash_paid_out
+        ));
+        s
+    }
+}
+
+/// Already returned quantities of the lines of `original_id`.
+fn already_returned(conn: &Connection, original_id: Uuid) -> Result<Vec<ReturnedQty>, SaleError> {
+    let mut out = Vec::new();
+    for doc in documents::referring_to(conn, original_id)? {
+        if doc.doc_type != DocumentType::Return {
+            continue;
+        }
+        for l in &doc.lines {
+            if let Some(line_no) = l.original_line_no {
+                out.push(ReturnedQty {
+                    line_no,
+                    qty: l.qty.abs(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Build refund tenders: amount-less cash = the rest, cash-rounded.
+fn refund_tenders(
+    requested: &[super::script::ScriptTender],
+    refund_due: Money,
+    settings: &TillSettings,
+) -> Result<Vec<Tender>, SaleError> {
+    let mut tenders = Vec::new();
+    let mut non_cash = Money::ZERO;
+    for t in requested {
+        let kind = tender_kind(&t.kind)?;
+        if kind != TenderKind::Cash {
+            let amount = t.amount.ok_or_else(|| {
+                SaleError::Script(format!("a {} refund needs an amount", kind.name()))
+            })?;
+            non_cash += amount;
+        }
+    }
+    for t in requested {
+        let kind = tender_kind(&t.kind)?;
+        let amount = match (kind, t.amount) {
+            (_, Some(a)) => a,
+            (_, None) => refund_cash_due(refund_due, non_cash, &settings.cash_rounding),
+        };
+        let mut tender = Tender::new(kind, amount);
+        tender.reference = t.reference.clone();
+        tenders.push(tender);
+    }
+    Ok(tenders)
+}
+
+/// Run a scripted return.
+pub fn run_return_script(
+    store: &mut Store,
+    settings: &TillSettings,
+    script: &ReturnScript,
+    at: NaiveDateTime,
+) -> Result<ReturnResult, SaleError> {
+    let cashier = users::login_by_pin(store.conn(), &script.cashier_pin, at)?;
+    let approval = match &script.approval_pin {
+        Some(pin) => {
+            let a = users::login_by_pin(store.conn(), pin, at)?;
+            Some(ManagerApproval::new(a.login, a.role))
+        }
+        None => None,
+    };
+    let tx = store.write_tx()?;
+    let shift = shift::require_shift(&tx, settings)?;
+    let ctx = ReturnContext {
+        id: documents::new_id(),
+        operator: cashier.operator(),
+        at,
+        cash_rounding: settings.cash_rounding,
+        reason: script.reason.clone(),
+    };
+    let (done, original_number, customer): (CompletedReturn, Option<String>, Option<String>) =
+        match &script.original {
+            Some(number) => {
+                let doc = documents::find_by_number(&tx, settings, DocumentType::Sale, number)?;
+                let original: CompletedSale = serde_json::from_value(doc.body.clone())
+                    .map_err(|e| SaleError::Corrupt(e.to_string()))?;
+                let already = already_returned(&tx, doc.id)?;
+                let mut request = Vec::new();
+                for l in &script.lines {
+                    let line_no = l.line.ok_or_else(|| {
+                        SaleError::Script(
+                            "a return against a receipt names each line by its `line` number"
+                                .to_string(),
+                        )
+                    })?;
+                    request.push(ReturnRequestLine {
+                        line_no,
+                        qty: l.qty,
+                    });
+                }
+                let probe = return_against_sale(
+                    &original,
+                    &already,
+                    &request,
+                    &ctx,
+                    approval.as_ref(),
+                    &[],
+                )?;
+                let tenders = refund_tenders(&script.tenders, probe.refund_total, settings)?;
+                let done = return_against_sale(
+                    &original,
+                    &already,
+                    &request,
+                    &ctx,
+                    approval.as_ref(),
+                    &tenders,
+                )?;
+                (
+                    done,
+                    Some(doc.number.clone()),
+                    original.customer.map(|c| c.code),
+                )
+            }
+            None => {
+                let mut lines = Vec::new();
+                for l in &script.lines {
+                    lines.push(unreceipted_line(&tx, settings, l, at)?);
+                }
+                let probe = return_without_receipt(
+                    &lines,
+                    settings.currency,
+                    settings.price_mode,
+                    &ctx,
+                    approval.as_ref(),
+                    &[],
+                )?;
+                let tenders = refund_tenders(&script.tenders, probe.refund_total, settings)?;
+                let done = return_without_receipt(
+                    &lines,
+                    settings.currency,
+                    settings.price_mode,
+                    &ctx,
+                    approval.as_ref(),
+                    &tenders,
+                )?;
+                (done, None, script.customer.clone())
+            }
+        };
+
+    let doc_lines: Vec<DocumentLine> = done
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| DocumentLine {
+            line_no: i as u32 + 1,
+            sku: l.product.sku.clone(),
+            name: l.product.name.clone(),
+            qty: -l.qty,
+            unit_price: if l.qty.is_zero() {
+                l.refund
+            } else {
+                Money(l.refund.0 / l.qty).round(
+                    settings.currency,
+                    kasa_domain::money::RoundingRule::HalfAwayFromZero,
+                )
+            },
+            discount: Money::ZERO,
+            total: -l.refund,
+            vat_class: l.product.vat_class.clone(),
+            vat_rate: l.product.vat_rate_percent,
+            vat_amount: -l.vat,
+            price_rule: if l.original_line_no.is_some() {
+                "original".to_string()
+            } else {
+                "refund_price".to_string()
+            },
+            unit_cost: l.unit_cost,
+            original_line_no: l.original_line_no,
+        })
+        .collect();
+    let tenders: Vec<DocumentTender> = done
+        .tenders
+        .iter()
+        .map(|t| DocumentTender {
+            kind: t.kind.name().to_string(),
+            amount: -t.amount,
+            reference: t.reference.clone(),
+        })
+        .collect();
+    let movements = super::movements::return_movements(&tx, settings, &done)?;
+    if let Some(code) = &customer {
+        super::charge_account(&tx, code, -done.refund.account_credit)?;
+    }
+    let total = done.refund_total;
+    let vat_total = done.vat.total_vat();
+    let body = serde_json::to_value(&done).map_err(|e| SaleError::Corrupt(e.to_string()))?;
+    let completed = documents::complete_document(
+        &tx,
+        settings,
+        NewDocument {
+            id: done.id,
+            doc_type: DocumentType::Return,
+            author: cashier.login.clone(),
+            created_at: at,
+            completed_at: at,
+            total: -total,
+            vat_total: -vat_total,
+            customer: customer.clone(),
+            original_id: done.original_sale,
+            shift_id: Some(shift.id),
+            lines: doc_lines,
+            tenders,
+            movements,
+            journal: documents::journal_event(DocumentType::Return, total),
+            body,
+        },
+    )?;
+    let auth = &done.authorization;
+    users::audit(
+        &tx,
+        &AuditEntry {
+            at,
+            actor: &cashier.login,
+            action: if done.original_sale.is_some() {
+                "return.with_receipt"
+            } else {
+                "return.without_receipt"
+            },
+            approved_by: auth.approved.then_some(auth.authorized_by.as_str()),
+            document_id: Some(done.id),
+            detail: serde_json::json!({
+                "original": original_number,
+                "refund": total,
+                "reason": script.reason,
+            }),
+        },
+    )?;
+    tx.commit()?;
+    Ok(ReturnResult {
+        id: completed.id,
+        number: completed.number,
+        original: original_number,
+        total,
+        vat_total,
+        cash_paid_out: done.refund.cash_paid_out,
+        lines: done
+            .lines
+            .iter()
+            .map(|l| (l.product.sku.clone(), l.qty, l.refund))
+            .collect(),
+    })
+}
+
+fn unreceipted_line(
+    conn: &Connection,
+    settings: &TillSettings,
+    l: &ReturnScriptLine,
+    at: NaiveDateTime,
+) -> Result<UnreceiptedLine, SaleError> {
+    let code = [&l.sku, &l.barcode, &l.code]
+        .into_iter()
+        .flatten()
+        .next()
+        .ok_or_else(|| {
+            SaleError::Script(
+                "a return without a receipt names each product by sku, barcode or code".to_string(),
+            )
+        })?;
+    let item = catalog::find_by_code(conn, code, &settings.barcodes)?
+        .ok_or_else(|| SaleError::UnknownCode(code.clone()))?;
+    let p = &item.product;
+    let qty = l.qty * item.qty;
+    let unit_price = match l.price {
+        Some(price) => price,
+        None => {
+            let inputs = catalog::pricing_inputs(conn, &p.sku, &settings.store_id, None)?;
+            price_line(
+                &inputs,
+                &PriceRequest {
+                    store: &settings.store_id,
+                    customer_group: None,
+                    qty,
+                    at,
+                },
+                settings.currency,
+            )?
+            .unit_price
+        }
+    };
+    Ok(UnreceiptedLine {
+        product: ProductSnapshot {
+            sku: p.sku.clone(),
+            name: p.name.clone(),
+            unit: p.unit,
+            vat_class: p.vat_class.clone(),
+            vat_rate_percent: settings.vat.rate_for(&p.vat_class, at.date())?,
+        },
+        qty,
+        unit_price,
+        unit_cost: p.cost,
+    })
+}

@@ -1,0 +1,28 @@
+//! Integration tests of kasa-terminal: real SQLite files in temp dirs and
+//! the real `kasa` binary.
+//!
+//! Submodules live in `tests/terminal/`. STOCK and CATALOG may add their own
+//! files there with one `mod` line each below.
+
+#[path = "terminal/common.rs"]
+mod common;
+
+#[path = "terminal/story.rs"]
+mod story;
+
+#[path = "terminal/numbering.rs"]
+mod numbering;
+
+#[path = "terminal/crash.rs"]
+mod crash;
+
+#[path = "terminal/journal.rs"]
+mod journal;
+
+// Owned by STOCK.
+#[path = "terminal/stock.rs"]
+mod stock;
+
+// Owned by CATALOG.
+#[path = "terminal/catalog.rs"]
+mod catalog;
