@@ -28,7 +28,7 @@
 use chrono::NaiveDate;
 use kasa_domain::barcode::{BarcodeConfig, BarcodeError, Scan, parse_scan, to_gtin14};
 use kasa_domain::money::Money;
-use kasa_domain::product::{Lifecycle, Unit};
+use kasa_domain::product::{Lifecycle, Product, Unit};
 use rusqlite::{Connection, OptionalExtension, Row};
 use rust_decimal::Decimal;
 
@@ -61,6 +61,23 @@ pub struct ProductRow {
     pub cost: Option<Money>,
     /// Markup for the cost + markup fallback price.
     pub markup_percent: Option<Decimal>,
+}
+
+impl ProductRow {
+    /// The domain record (what a sale line snapshots).
+    pub fn to_product(&self) -> Product {
+        Product {
+            sku: self.sku.clone(),
+            name: self.name.clone(),
+            group: self.group.clone(),
+            brand: self.brand.clone(),
+            unit: self.unit,
+            vat_class: self.vat_class.clone(),
+            lifecycle: self.lifecycle,
+            plu: self.plu,
+            tracks_batches: self.tracks_batches,
+        }
+    }
 }
 
 /// How a code matched.

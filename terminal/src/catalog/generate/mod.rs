@@ -9,6 +9,7 @@
 //! the same bytes (the demo files are committed and diffable).
 
 pub mod demo;
+mod demo_data;
 
 use std::io::Write;
 

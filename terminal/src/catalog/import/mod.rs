@@ -272,3 +272,6 @@ pub(crate) fn run_csv<R: Read>(
     }
     Ok(report)
 }
+
+#[cfg(test)]
+mod tests;

@@ -131,6 +131,14 @@ fn parse_row<'a>(
             "the sku is empty — every product needs a unique sku",
         ));
     }
+    if sku.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Rejection::new(
+            "catalog.bad_sku",
+            format!(
+                "sku `{sku}` contains spaces or control characters — use letters, digits, - or _"
+            ),
+        ));
+    }
     let name = f.at(NAME);
     if name.is_empty() {
         return Err(Rejection::new(

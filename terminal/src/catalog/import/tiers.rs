@@ -66,11 +66,9 @@ pub fn import_price_tiers<R: Read>(
             let bad_date = |m: String| Rejection::new("catalog.bad_date", m);
             let parsed = (|| {
                 let kind = match f.at(KIND).to_ascii_lowercase().as_str() {
-                    k @ ("base" | "group" | "step") => match k {
-                        "base" => "base",
-                        "group" => "group",
-                        _ => "step",
-                    },
+                    "base" => "base",
+                    "group" => "group",
+                    "step" => "step",
                     other => {
                         return Err(Rejection::new(
                             "catalog.unknown_tier_kind",
