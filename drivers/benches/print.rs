@@ -35,8 +35,7 @@ fn print_once(
     // print() returns after the post-print status answer, which the
     // simulator sends only after it has taken every preceding data byte.
     let last = sim
-        .jobs()
-        .last()
+        .last_job()
         .and_then(|j| j.last_data_at)
         .expect("simulator recorded the job");
     last.saturating_duration_since(started)
@@ -65,6 +64,24 @@ fn latency_report() {
         percentile(&samples, 0.99),
         samples[samples.len() - 1],
         render(&receipt, &profile).len()
+    );
+    // The same over one long-lived connection (a printer kept open by its owner task).
+    let mut printer = ReceiptPrinter::open(&sim.uri(), profile.clone(), Timeouts::default())
+        .expect("open printer");
+    let mut kept: Vec<Duration> = (0..500)
+        .map(|_| {
+            let started = Instant::now();
+            printer.print(&receipt).expect("print");
+            let last = sim.last_job().and_then(|j| j.last_data_at).expect("job");
+            last.saturating_duration_since(started)
+        })
+        .collect();
+    kept.sort();
+    println!(
+        "print 30-line receipt over a kept-open TCP connection, n=500: p50 {:?}, p99 {:?}, max {:?}",
+        percentile(&kept, 0.50),
+        percentile(&kept, 0.99),
+        kept[kept.len() - 1]
     );
     for (name, r) in [
         ("30-line", receipts::thirty_lines()),

@@ -412,4 +412,48 @@ mod tests {
         assert_eq!(text.len(), 3, "{text:?}");
         assert!(text[2].starts_with("[RASTER 384x"), "{text:?}");
     }
+
+    /// Generated rows (seeded): every laid-out line fits, and the text of
+    /// every cell survives layout in order.
+    #[test]
+    fn generated_rows_always_fit_their_columns() {
+        use rand::{Rng, SeedableRng};
+        let words = [
+            "Хляб",
+            "Сирене",
+            "краве",
+            "0.452",
+            "кг",
+            "x",
+            "12.90",
+            "Ёлха",
+            "№5",
+            "ОБЩО",
+            "Добруджа",
+        ];
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        for _ in 0..2_000 {
+            let cols = [16usize, 21, 24, 32, 42, 48, 64][rng.random_range(0..7)];
+            let n = rng.random_range(1..=3);
+            let cells: Vec<String> = (0..n)
+                .map(|_| {
+                    let k = rng.random_range(1..=6);
+                    (0..k)
+                        .map(|_| words[rng.random_range(0..words.len())])
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect();
+            let lines = layout_columns(&cells, cols);
+            for l in &lines {
+                assert!(l.chars().count() <= cols, "{cells:?} on {cols}: `{l}`");
+            }
+            let squeeze = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+            assert_eq!(
+                squeeze(&lines.join(" ")),
+                squeeze(&cells.join(" ")),
+                "{cells:?} on {cols}"
+            );
+        }
+    }
 }

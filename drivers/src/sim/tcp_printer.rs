@@ -214,6 +214,21 @@ impl TcpPrinterSim {
         self.shared.lock().jobs.clone()
     }
 
+    /// The most recent job, if any (cheap: clones one job).
+    pub fn last_job(&self) -> Option<Job> {
+        self.shared.lock().jobs.last().cloned()
+    }
+
+    /// Forgets finished jobs (long-running demos and benchmarks); job ids
+    /// keep counting.
+    pub fn clear_finished_jobs(&self) {
+        let mut s = self.shared.lock();
+        for job in s.jobs.iter_mut().filter(|j| j.finished) {
+            job.bytes = Vec::new();
+            job.data = Vec::new();
+        }
+    }
+
     /// Jobs that carried printable data.
     pub fn print_jobs(&self) -> Vec<Job> {
         self.jobs()
