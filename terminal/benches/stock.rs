@@ -13,7 +13,6 @@ use std::hint::black_box;
 
 use chrono::NaiveDate;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use kasa_domain::document::DocumentType;
 use kasa_domain::money::Money;
 use kasa_domain::stock::{MovementKind, StockMovement};
 use kasa_terminal::stock::movement::new_movement;
@@ -31,14 +30,10 @@ fn movements(n: usize, products: usize, start: usize) -> Vec<StockMovement> {
     (start..start + n)
         .map(|i| {
             let receipt = i % 4 == 0;
-            let (qty, kind, doc_type) = if receipt {
-                (
-                    Decimal::from(12),
-                    MovementKind::Receipt,
-                    DocumentType::DeliveryReceipt,
-                )
+            let (qty, kind) = if receipt {
+                (Decimal::from(12), MovementKind::Receipt)
             } else {
-                (Decimal::from(-3), MovementKind::Sale, DocumentType::Sale)
+                (Decimal::from(-3), MovementKind::Sale)
             };
             new_movement(
                 &format!("SKU{:06}", i % products),
@@ -48,7 +43,6 @@ fn movements(n: usize, products: usize, start: usize) -> Vec<StockMovement> {
                 Money(Decimal::new(85 + (i % 40) as i64, 2)),
                 (!receipt).then(|| Money(Decimal::new(199, 2))),
                 doc,
-                doc_type,
                 kind,
                 at + chrono::Duration::seconds(i as i64),
             )

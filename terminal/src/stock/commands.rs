@@ -5,13 +5,15 @@
 
 use kasa_domain::permission::Operator;
 use rust_decimal::Decimal;
+use uuid::Uuid;
 
 use super::StockError;
 use super::count::{
-    CountAdded, CountApproved, CountReview, CountStart, add_count, approve_session, cancel_session,
-    review_session, start_session,
+    CountAdded, CountApproved, CountInput, CountReview, CountStart, add_count, approve_session,
+    cancel_session, parse_session_id, review_session, start_session,
 };
 use super::ledger::{StockFilter, StockLevel, list_stock};
+use super::rebuild::{CacheDifference, RebuildSummary, rebuild, verify_cache};
 use super::receiving::{NewPurchaseOrder, ReceiptOutcome, ReceiveRequest, receive_in};
 use crate::settings::TillSettings;
 use crate::store::Store;
@@ -49,8 +51,8 @@ pub fn purchase_order_create(
     Ok(id)
 }
 
-/// `kasa count start`: returns the session id.
-pub fn count_start(store: &mut Store, start: &CountStart) -> Result<String, StockError> {
+/// `kasa count start <file.json>`: returns the session id.
+pub fn count_start(store: &mut Store, start: &CountStart) -> Result<Uuid, StockError> {
     let tx = store.write_tx()?;
     let settings = settings(&tx)?;
     let id = start_session(&tx, &settings, start, now())?;
@@ -58,7 +60,8 @@ pub fn count_start(store: &mut Store, start: &CountStart) -> Result<String, Stoc
     Ok(id)
 }
 
-/// `kasa count add <session> --device D --sku S --qty Q`.
+/// `kasa count add <session> --device D --sku S --qty Q`: one count from a
+/// device, numbered after that device's last entry.
 pub fn count_add(
     store: &mut Store,
     session: &str,
@@ -66,40 +69,86 @@ pub fn count_add(
     sku: &str,
     qty: Decimal,
 ) -> Result<CountAdded, StockError> {
+    count_add_entry(
+        store,
+        session,
+        &CountInput {
+            device: device.to_string(),
+            sku: sku.to_string(),
+            qty,
+            entry_no: None,
+            corrects: None,
+        },
+    )
+}
+
+/// A count with the device's own entry number (safe retries) or a
+/// correction of an earlier entry of the same device.
+pub fn count_add_entry(
+    store: &mut Store,
+    session: &str,
+    input: &CountInput,
+) -> Result<CountAdded, StockError> {
+    let session = parse_session_id(session)?;
     let tx = store.write_tx()?;
-    let added = add_count(&tx, session, device, sku, qty, now())?;
+    let added = add_count(&tx, session, input, now())?;
     tx.commit()?;
     Ok(added)
 }
 
-/// `kasa count review <session>`.
+/// `kasa count review <session>`: closes counting, shows the variance.
 pub fn count_review(store: &mut Store, session: &str) -> Result<CountReview, StockError> {
+    let session = parse_session_id(session)?;
     let tx = store.write_tx()?;
-    let review = review_session(&tx, session, now())?;
+    let settings = settings(&tx)?;
+    let review = review_session(&tx, &settings, session, now())?;
     tx.commit()?;
     Ok(review)
 }
 
-/// `kasa count approve <session>`: `approver` is the user whose PIN was
-/// verified by the caller (users module).
+/// `kasa count approve <session>`: `approver` is the user whose PIN the
+/// caller (users module) verified.
 pub fn count_approve(
     store: &mut Store,
     session: &str,
     approver: &Operator,
 ) -> Result<CountApproved, StockError> {
+    count_approve_excluding(store, session, approver, &[])
+}
+
+/// Approve but leave out `exclude` SKUs (to be recounted in a new session).
+pub fn count_approve_excluding(
+    store: &mut Store,
+    session: &str,
+    approver: &Operator,
+    exclude: &[String],
+) -> Result<CountApproved, StockError> {
+    let session = parse_session_id(session)?;
     let tx = store.write_tx()?;
     let settings = settings(&tx)?;
-    let approved = approve_session(&tx, &settings, session, approver, now())?;
+    let approved = approve_session(&tx, &settings, session, approver, exclude, now())?;
     tx.commit()?;
     Ok(approved)
 }
 
 /// `kasa count cancel <session>`.
 pub fn count_cancel(store: &mut Store, session: &str) -> Result<(), StockError> {
+    let session = parse_session_id(session)?;
     let tx = store.write_tx()?;
     cancel_session(&tx, session, now())?;
     tx.commit()?;
     Ok(())
+}
+
+/// `kasa stock rebuild`: recompute the caches from the ledger in one
+/// transaction.
+pub fn stock_rebuild(store: &mut Store) -> Result<RebuildSummary, StockError> {
+    rebuild(store.conn_mut())
+}
+
+/// `kasa stock verify`: differences between the caches and the ledger.
+pub fn stock_verify(store: &Store) -> Result<Vec<CacheDifference>, StockError> {
+    verify_cache(store.conn())
 }
 
 /// `kasa stock [--product SKU]`.

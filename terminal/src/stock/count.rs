@@ -1,31 +1,38 @@
 //! Stock count sessions: start → count (several devices) → review → approve
-//! (or cancel).
+//! (or cancel). The rules are `kasa_domain::count`'s; this module stores the
+//! session and feeds the rules.
 //!
-//! - **Start** takes a snapshot: the expected quantity and average cost of
-//!   every in-scope product at that moment (`count_expected`) and the ledger
-//!   position (`snapshot_seq`). Scope is the full location, a list of product
-//!   groups (from the catalog), or a list of SKUs (a shelf).
-//! - **Count**: any number of devices add entries (device id, SKU, quantity)
-//!   while the session is open. Entries are kept raw and merged per the
-//!   domain rule ([`kasa_domain::count`]) at review.
+//! - **Start** takes a snapshot: expected quantity and average cost of every
+//!   in-scope product at that moment (`count_expected`). Scope is the whole
+//!   location, a list of product groups (catalog `product_group`), or a list
+//!   of SKUs (a shelf). The session id is also the id of the `StockCount`
+//!   document approval creates.
+//! - **Count**: any number of devices add entries while the session is open.
+//!   Each device numbers its entries (given, or the next free number); an
+//!   identical re-send is a no-op, a correction names the entry of the same
+//!   device it replaces. Merge rule (domain): per SKU the counted quantity is
+//!   the sum over all devices of their effective entries.
 //! - **Blind** sessions never show the expected quantity while counting
-//!   ([`count_add`] returns `expected: None`); review reveals it.
-//! - **Review** moves the session to `review` and returns the variance lines:
-//!   counted − expected-at-snapshot for every in-scope product; an in-scope
-//!   product nobody counted counts as 0. Sales made after the snapshot do not
-//!   distort the variance, because it is applied as a delta.
-//! - **Approve** needs `Permission::ApproveCount` (the caller has verified
-//!   the approver's PIN) and posts one `StockCount` document whose movements
-//!   are the non-zero variances, valued at the average cost at approval, in
-//!   one transaction. Nothing moves stock before approval.
-//! - **Cancel** closes an open or reviewed session without any movement.
+//!   ([`CountAdded::expected`] is `None`); the review reveals it.
+//! - **Review** closes counting (status `review`) and returns the variance
+//!   lines: counted − expected-at-snapshot for every in-scope product; an
+//!   in-scope product nobody counted is counted as 0 and flagged. Sales made
+//!   after the snapshot do not distort it, because the variance is posted as
+//!   a delta.
+//! - **Approve** needs `Permission::ApproveCount` (the caller verified the
+//!   approver's PIN) and posts the non-zero variances (minus SKUs the manager
+//!   excludes for a recount) as `CountAdjustment` movements of one
+//!   `StockCount` document, in one transaction. Nothing moves before that.
+//! - **Cancel** closes an open or reviewed session; nothing is posted.
 
 use chrono::NaiveDateTime;
-use kasa_domain::count::{CountEntry, merge_counts};
+use kasa_domain::count::{
+    CountEntry, CountScope as DomainScope, CountSession as DomainSession, CountState, CounterLine,
+    ExpectedStock, VarianceLine,
+};
 use kasa_domain::document::DocumentType;
 use kasa_domain::money::Money;
-use kasa_domain::permission::{Operator, Permission, authorize};
-use kasa_domain::stock::MovementKind;
+use kasa_domain::permission::Operator;
 use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -33,12 +40,12 @@ use uuid::Uuid;
 
 use super::StockError;
 use super::ledger::on_hand;
-use super::movement::new_movement;
 use super::stock_document::{StockDocument, StockDocumentLine, record_stock_document};
-use super::values::{dec_text, parse_dec, time_text};
+use super::values::{dec_text, parse_dec, parse_time, parse_uuid, time_text};
 use crate::settings::TillSettings;
 
-/// What a count session covers.
+/// What a count session covers. JSON: `{"kind":"full"}`,
+/// `{"kind":"groups","items":["dairy"]}`, `{"kind":"skus","items":["1001"]}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "items", rename_all = "snake_case")]
 pub enum CountScope {
@@ -108,7 +115,9 @@ impl CountStatus {
     }
 }
 
-/// Starting a count.
+/// Starting a count. JSON:
+/// `{"scope":{"kind":"groups","items":["dairy"]},"blind":true,"started_by":"anna"}`
+/// (`location` optional, defaults to this till's store; `blind` defaults to false).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CountStart {
     /// Location; defaults to this till's store.
@@ -123,11 +132,33 @@ pub struct CountStart {
     pub started_by: String,
 }
 
+/// One count from a device. JSON:
+/// `{"device":"hh-1","sku":"1001","qty":"12"}`; optional `entry_no` (the
+/// device's own number, for safe retries) and `corrects` (the entry number of
+/// the same device this one replaces).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountInput {
+    /// Device id.
+    pub device: String,
+    /// SKU counted.
+    pub sku: String,
+    /// Quantity found (≥ 0).
+    #[serde(with = "rust_decimal::serde::str")]
+    pub qty: Decimal,
+    /// The device's entry number; the next free one when left out.
+    #[serde(default)]
+    pub entry_no: Option<u64>,
+    /// The entry of the same device this one replaces.
+    #[serde(default)]
+    pub corrects: Option<u64>,
+}
+
 /// A stored session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CountSession {
-    /// Session id.
-    pub id: String,
+pub struct CountSessionInfo {
+    /// Session id (= the `StockCount` document id once approved).
+    pub id: Uuid,
     /// Location counted.
     pub location: String,
     /// Scope.
@@ -138,44 +169,29 @@ pub struct CountSession {
     pub status: CountStatus,
     /// Who started it.
     pub started_by: String,
+    /// When.
+    pub started_at: NaiveDateTime,
     /// Who approved it.
     pub approved_by: Option<String>,
-    /// The adjustment document, once approved.
-    pub document_id: Option<String>,
 }
 
 /// The answer to adding a count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CountAdded {
+    /// The entry number stored.
+    pub entry_no: u64,
     /// Total counted for this SKU so far, all devices merged.
     pub counted: Decimal,
     /// Expected quantity; `None` in a blind session.
     pub expected: Option<Decimal>,
 }
 
-/// One line of the variance review.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct VarianceLine {
-    /// Product SKU.
-    pub sku: String,
-    /// On hand at the snapshot.
-    pub expected: Decimal,
-    /// Counted (merged over devices; 0 when not counted).
-    pub counted: Decimal,
-    /// `counted − expected`.
-    pub variance: Decimal,
-    /// Average unit cost at the snapshot.
-    pub unit_cost: Money,
-    /// `variance × unit_cost`.
-    pub value: Money,
-}
-
 /// The variance review of a session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CountReview {
     /// Session id.
-    pub session: String,
-    /// Every in-scope or counted product, by SKU.
+    pub session: Uuid,
+    /// Variance lines by SKU (domain rule).
     pub lines: Vec<VarianceLine>,
     /// Σ value of the variances.
     pub total_value: Money,
@@ -184,11 +200,11 @@ pub struct CountReview {
 /// What approval posted.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CountApproved {
-    /// The `StockCount` document.
+    /// The `StockCount` document (= the session id).
     pub document_id: Uuid,
     /// Its number.
     pub number: String,
-    /// Adjustment movements posted (non-zero variances).
+    /// Adjustment movements posted (non-zero variances not excluded).
     pub adjustments: usize,
 }
 
@@ -198,7 +214,7 @@ pub fn start_session(
     settings: &TillSettings,
     start: &CountStart,
     at: NaiveDateTime,
-) -> Result<String, StockError> {
+) -> Result<Uuid, StockError> {
     let location = start
         .location
         .clone()
@@ -208,7 +224,7 @@ pub fn start_session(
             "a partial count needs at least one group or SKU".into(),
         ));
     }
-    let id = Uuid::now_v7().to_string();
+    let id = Uuid::now_v7();
     let snapshot_seq: i64 = tx.query_row(
         "SELECT COALESCE(MAX(seq), 0) FROM stock_movements",
         [],
@@ -220,7 +236,7 @@ pub fn start_session(
         "INSERT INTO count_sessions (id, location, scope, scope_items, blind, status, snapshot_seq, started_by, started_at)
          VALUES (?1, ?2, ?3, ?4, ?5, 'open', ?6, ?7, ?8)",
         params![
-            id,
+            id.to_string(),
             location,
             start.scope.code(),
             items,
@@ -237,7 +253,7 @@ pub fn start_session(
     for sku in skus {
         let level = on_hand(tx, &sku, &location)?;
         insert.execute(params![
-            id,
+            id.to_string(),
             sku,
             dec_text(level.qty),
             dec_text(level.avg_cost.0)
@@ -263,13 +279,9 @@ fn scope_skus(
             }
         }
         CountScope::Groups(groups) => {
-            let mut stmt = conn.prepare(
-                "SELECT sku FROM products WHERE product_group = ?1
-                 UNION SELECT h.sku FROM stock_on_hand h JOIN products p ON p.sku = h.sku
-                 WHERE h.location = ?2 AND p.product_group = ?1",
-            )?;
+            let mut stmt = conn.prepare("SELECT sku FROM products WHERE product_group = ?1")?;
             for group in groups {
-                let rows = stmt.query_map(params![group, location], |r| r.get::<_, String>(0))?;
+                let rows = stmt.query_map([group], |r| r.get::<_, String>(0))?;
                 for r in rows {
                     out.push(r?);
                 }
@@ -282,13 +294,13 @@ fn scope_skus(
     Ok(out)
 }
 
-/// Read a session.
-pub fn count_session(conn: &Connection, id: &str) -> Result<CountSession, StockError> {
+/// Read a session's header.
+pub fn count_session(conn: &Connection, id: Uuid) -> Result<CountSessionInfo, StockError> {
     let row = conn
         .query_row(
-            "SELECT location, scope, scope_items, blind, status, started_by, approved_by, document_id
+            "SELECT location, scope, scope_items, blind, status, started_by, started_at, approved_by
              FROM count_sessions WHERE id = ?1",
-            [id],
+            [id.to_string()],
             |r| {
                 Ok((
                     r.get::<_, String>(0)?,
@@ -297,45 +309,45 @@ pub fn count_session(conn: &Connection, id: &str) -> Result<CountSession, StockE
                     r.get::<_, i64>(3)?,
                     r.get::<_, String>(4)?,
                     r.get::<_, String>(5)?,
-                    r.get::<_, Option<String>>(6)?,
+                    r.get::<_, String>(6)?,
                     r.get::<_, Option<String>>(7)?,
                 ))
             },
         )
         .optional()?
         .ok_or_else(|| StockError::UnknownCountSession(id.to_string()))?;
+    let corrupt = |column: &'static str, value: &str| StockError::CorruptValue {
+        table: "count_sessions",
+        column,
+        value: value.to_string(),
+    };
     let items: Vec<String> =
-        serde_json::from_str(&row.2).map_err(|_| StockError::CorruptValue {
-            table: "count_sessions",
-            column: "scope_items",
-            value: row.2.clone(),
-        })?;
+        serde_json::from_str(&row.2).map_err(|_| corrupt("scope_items", &row.2))?;
     let scope = match row.1.as_str() {
         "full" => CountScope::Full,
         "groups" => CountScope::Groups(items),
         "skus" => CountScope::Skus(items),
-        other => {
-            return Err(StockError::CorruptValue {
-                table: "count_sessions",
-                column: "scope",
-                value: other.to_string(),
-            });
-        }
+        other => return Err(corrupt("scope", other)),
     };
-    Ok(CountSession {
-        id: id.to_string(),
+    Ok(CountSessionInfo {
+        id,
         location: row.0,
         scope,
         blind: row.3 != 0,
         status: CountStatus::parse(&row.4)?,
         started_by: row.5,
-        approved_by: row.6,
-        document_id: row.7,
+        started_at: parse_time(&row.6, "count_sessions", "started_at")?,
+        approved_by: row.7,
     })
 }
 
+/// Parse a session id given on the command line.
+pub fn parse_session_id(text: &str) -> Result<Uuid, StockError> {
+    Uuid::parse_str(text.trim()).map_err(|_| StockError::UnknownCountSession(text.to_string()))
+}
+
 fn require_status(
-    session: &CountSession,
+    session: &CountSessionInfo,
     allowed: &[CountStatus],
     action: &'static str,
     hint: &'static str,
@@ -344,7 +356,7 @@ fn require_status(
         Ok(())
     } else {
         Err(StockError::CountWrongStatus {
-            id: session.id.clone(),
+            id: session.id.to_string(),
             status: session.status.code().to_string(),
             action,
             hint,
@@ -353,7 +365,7 @@ fn require_status(
 }
 
 /// Is `sku` inside the session's scope?
-fn in_scope(conn: &Connection, session: &CountSession, sku: &str) -> Result<bool, StockError> {
+fn in_scope(conn: &Connection, session: &CountSessionInfo, sku: &str) -> Result<bool, StockError> {
     Ok(match &session.scope {
         CountScope::Full => true,
         CountScope::Skus(skus) => skus.iter().any(|s| s == sku),
@@ -370,232 +382,234 @@ fn in_scope(conn: &Connection, session: &CountSession, sku: &str) -> Result<bool
     })
 }
 
-/// Record a count from `device`. Quantities are what was found; the domain
-/// merge rule combines entries.
+/// The domain session: header, stored entries in arrival order, and the
+/// expected snapshot. In-scope filtering already happened (snapshot and
+/// `add`), so the domain sees a full-scope session over the snapshot.
+fn load_domain(
+    conn: &Connection,
+    info: &CountSessionInfo,
+) -> Result<(DomainSession, Vec<ExpectedStock>), StockError> {
+    let mut session = DomainSession::start(
+        info.id,
+        info.location.clone(),
+        DomainScope::Full,
+        info.blind,
+        info.started_at,
+    );
+    let mut stmt = conn.prepare_cached(
+        "SELECT device, entry_no, sku, qty, at, corrects FROM count_entries
+         WHERE session_id = ?1 ORDER BY arrival",
+    )?;
+    let mut rows = stmt.query([info.id.to_string()])?;
+    while let Some(row) = rows.next()? {
+        let qty: String = row.get(3)?;
+        let at: String = row.get(4)?;
+        let entry_no: i64 = row.get(1)?;
+        let corrects: Option<i64> = row.get(5)?;
+        session.entries.push(CountEntry {
+            device: row.get(0)?,
+            entry_no: entry_no as u64,
+            sku: row.get(2)?,
+            qty: parse_dec(&qty, "count_entries", "qty")?,
+            at: parse_time(&at, "count_entries", "at")?,
+            corrects: corrects.map(|c| c as u64),
+        });
+    }
+    let mut stmt = conn.prepare_cached(
+        "SELECT sku, qty, avg_cost FROM count_expected WHERE session_id = ?1 ORDER BY sku",
+    )?;
+    let mut rows = stmt.query([info.id.to_string()])?;
+    let mut expected = Vec::new();
+    while let Some(row) = rows.next()? {
+        let q: String = row.get(1)?;
+        let c: String = row.get(2)?;
+        expected.push(ExpectedStock {
+            sku: row.get(0)?,
+            group: None,
+            qty: parse_dec(&q, "count_expected", "qty")?,
+            unit_cost: Money(parse_dec(&c, "count_expected", "avg_cost")?),
+        });
+    }
+    Ok((session, expected))
+}
+
+/// Record a count from a device.
 pub fn add_count(
     tx: &Connection,
-    session_id: &str,
-    device: &str,
-    sku: &str,
-    qty: Decimal,
+    session_id: Uuid,
+    input: &CountInput,
     at: NaiveDateTime,
 ) -> Result<CountAdded, StockError> {
-    let session = count_session(tx, session_id)?;
+    let info = count_session(tx, session_id)?;
     require_status(
-        &session,
+        &info,
         &[CountStatus::Open],
         "take more counts",
         "start a new session to count again",
     )?;
-    if !in_scope(tx, &session, sku)? {
+    if !in_scope(tx, &info, &input.sku)? {
         return Err(StockError::OutOfScope {
             session: session_id.to_string(),
-            sku: sku.to_string(),
+            sku: input.sku.clone(),
         });
     }
-    if qty < Decimal::ZERO {
-        return Err(StockError::InvalidRequest(format!(
-            "counted quantity {qty} for '{sku}' is negative — enter what is on the shelf"
-        )));
+    let (mut session, expected) = load_domain(tx, &info)?;
+    let entry_no = match input.entry_no {
+        Some(n) => n,
+        None => {
+            session
+                .entries
+                .iter()
+                .filter(|e| e.device == input.device)
+                .map(|e| e.entry_no)
+                .max()
+                .unwrap_or(0)
+                + 1
+        }
+    };
+    let entry = CountEntry {
+        device: input.device.clone(),
+        entry_no,
+        sku: input.sku.clone(),
+        qty: input.qty,
+        at,
+        corrects: input.corrects,
+    };
+    let before = session.entries.len();
+    session.add(entry.clone())?;
+    if session.entries.len() > before {
+        let arrival: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(arrival), 0) + 1 FROM count_entries WHERE session_id = ?1",
+            [session_id.to_string()],
+            |r| r.get(0),
+        )?;
+        tx.execute(
+            "INSERT INTO count_entries (session_id, device, entry_no, sku, qty, at, corrects, arrival)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                session_id.to_string(),
+                entry.device,
+                entry.entry_no as i64,
+                entry.sku,
+                dec_text(entry.qty),
+                time_text(entry.at),
+                entry.corrects.map(|c| c as i64),
+                arrival
+            ],
+        )?;
     }
-    tx.execute(
-        "INSERT INTO count_entries (session_id, device, sku, qty, at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![session_id, device, sku, dec_text(qty), time_text(at)],
-    )?;
-    let counted = merged_counts(tx, session_id)?
+    let line: Option<CounterLine> = session
+        .counter_view(&expected)
         .into_iter()
-        .find(|(s, _)| s == sku)
-        .map(|(_, q)| q)
-        .unwrap_or_default();
-    let expected = if session.blind {
+        .find(|l| l.sku == input.sku);
+    let (counted, expected_qty) = match line {
+        Some(l) => (l.counted, l.expected),
+        None => (Decimal::ZERO, None),
+    };
+    let expected_qty = if info.blind {
         None
     } else {
-        Some(expected_of(tx, session_id, sku)?.0)
+        Some(expected_qty.unwrap_or(Decimal::ZERO))
     };
-    Ok(CountAdded { counted, expected })
-}
-
-fn expected_of(
-    conn: &Connection,
-    session_id: &str,
-    sku: &str,
-) -> Result<(Decimal, Money), StockError> {
-    let row: Option<(String, String)> = conn
-        .query_row(
-            "SELECT qty, avg_cost FROM count_expected WHERE session_id = ?1 AND sku = ?2",
-            params![session_id, sku],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?;
-    match row {
-        Some((q, c)) => Ok((
-            parse_dec(&q, "count_expected", "qty")?,
-            Money(parse_dec(&c, "count_expected", "avg_cost")?),
-        )),
-        None => Ok((Decimal::ZERO, Money::ZERO)),
-    }
-}
-
-/// All entries merged per SKU (domain rule), sorted by SKU.
-fn merged_counts(
-    conn: &Connection,
-    session_id: &str,
-) -> Result<Vec<(String, Decimal)>, StockError> {
-    let mut stmt = conn.prepare(
-        "SELECT device, sku, qty, at FROM count_entries WHERE session_id = ?1 ORDER BY id",
-    )?;
-    let mut rows = stmt.query([session_id])?;
-    let mut entries = Vec::new();
-    while let Some(row) = rows.next()? {
-        let qty: String = row.get(2)?;
-        let at: String = row.get(3)?;
-        entries.push(CountEntry {
-            device: row.get(0)?,
-            sku: row.get(1)?,
-            qty: parse_dec(&qty, "count_entries", "qty")?,
-            at: super::values::parse_time(&at, "count_entries", "at")?,
-        });
-    }
-    let mut merged: Vec<(String, Decimal)> = merge_counts(&entries).into_iter().collect();
-    merged.sort_by(|a, b| a.0.cmp(&b.0));
-    Ok(merged)
+    Ok(CountAdded {
+        entry_no,
+        counted,
+        expected: expected_qty,
+    })
 }
 
 /// Close counting and show the variance (reveals expected quantities of a
 /// blind session). Calling it again in `review` shows the same review.
 pub fn review_session(
     tx: &Connection,
-    session_id: &str,
+    settings: &TillSettings,
+    session_id: Uuid,
     at: NaiveDateTime,
 ) -> Result<CountReview, StockError> {
-    let session = count_session(tx, session_id)?;
+    let info = count_session(tx, session_id)?;
     require_status(
-        &session,
+        &info,
         &[CountStatus::Open, CountStatus::Review],
         "be reviewed",
         "an approved or cancelled count is final",
     )?;
-    if session.status == CountStatus::Open {
+    if info.status == CountStatus::Open {
         tx.execute(
             "UPDATE count_sessions SET status = 'review', reviewed_at = ?2 WHERE id = ?1",
-            params![session_id, time_text(at)],
+            params![session_id.to_string(), time_text(at)],
         )?;
     }
-    variance(tx, session_id)
-}
-
-fn variance(conn: &Connection, session_id: &str) -> Result<CountReview, StockError> {
-    let mut expected: std::collections::BTreeMap<String, (Decimal, Money)> =
-        std::collections::BTreeMap::new();
-    {
-        let mut stmt =
-            conn.prepare("SELECT sku, qty, avg_cost FROM count_expected WHERE session_id = ?1")?;
-        let mut rows = stmt.query([session_id])?;
-        while let Some(row) = rows.next()? {
-            let q: String = row.get(1)?;
-            let c: String = row.get(2)?;
-            expected.insert(
-                row.get(0)?,
-                (
-                    parse_dec(&q, "count_expected", "qty")?,
-                    Money(parse_dec(&c, "count_expected", "avg_cost")?),
-                ),
-            );
-        }
-    }
-    let counted: std::collections::BTreeMap<String, Decimal> =
-        merged_counts(conn, session_id)?.into_iter().collect();
-    let mut skus: Vec<&String> = expected.keys().chain(counted.keys()).collect();
-    skus.sort();
-    skus.dedup();
-    let mut lines = Vec::with_capacity(skus.len());
-    for sku in skus {
-        let (exp, cost) = expected
-            .get(sku)
-            .copied()
-            .unwrap_or((Decimal::ZERO, Money::ZERO));
-        let cnt = counted.get(sku).copied().unwrap_or_default();
-        let variance = cnt - exp;
-        lines.push(VarianceLine {
-            sku: sku.clone(),
-            expected: exp,
-            counted: cnt,
-            variance,
-            unit_cost: cost,
-            value: cost * variance,
-        });
-    }
+    let (session, expected) = load_domain(tx, &info)?;
+    let lines = session.variances(&expected, settings.currency);
     let total_value = lines.iter().map(|l| l.value).sum();
     Ok(CountReview {
-        session: session_id.to_string(),
+        session: session_id,
         lines,
         total_value,
     })
 }
 
-/// Approve a reviewed count: post the variances as adjustment movements in
-/// one `StockCount` document. `approver` is the user whose PIN the caller
-/// verified.
+/// Approve a reviewed count: post the variances (except `exclude`) as
+/// adjustment movements of one `StockCount` document. `approver` is the user
+/// whose PIN the caller verified.
 pub fn approve_session(
     tx: &Connection,
     settings: &TillSettings,
-    session_id: &str,
+    session_id: Uuid,
     approver: &Operator,
+    exclude: &[String],
     at: NaiveDateTime,
 ) -> Result<CountApproved, StockError> {
-    let session = count_session(tx, session_id)?;
+    let info = count_session(tx, session_id)?;
     require_status(
-        &session,
+        &info,
         &[CountStatus::Review],
         "be approved",
         "review the variance first (`kasa count review`)",
     )?;
-    let authorization = authorize(approver, Permission::ApproveCount, None)?;
-    let review = variance(tx, session_id)?;
-    let document_id = Uuid::now_v7();
-    let mut movements = Vec::new();
-    let mut lines = Vec::new();
-    for line in review.lines.iter().filter(|l| !l.variance.is_zero()) {
-        // Value the adjustment at today's average cost so it does not move
-        // the average (a count fixes quantities, not costs).
-        let cost = on_hand(tx, &line.sku, &session.location)?.avg_cost;
-        movements.push(new_movement(
-            &line.sku,
-            &session.location,
-            None,
-            line.variance,
-            cost,
-            None,
-            document_id,
-            DocumentType::StockCount,
-            MovementKind::CountAdjustment,
-            at,
-        ));
-        lines.push(StockDocumentLine {
-            sku: line.sku.clone(),
-            qty: line.variance,
-            unit_cost: cost,
-        });
-    }
+    let (mut session, expected) = load_domain(tx, &info)?;
+    let review = session.variances(&expected, settings.currency);
+    let movements = session.approve(
+        approver,
+        None,
+        at,
+        &expected,
+        exclude,
+        settings.currency,
+        Uuid::now_v7,
+    )?;
+    let approved_by = match &session.state {
+        CountState::Approved { authorization, .. } => authorization.authorized_by.clone(),
+        _ => approver.login.clone(),
+    };
+    let lines = movements
+        .iter()
+        .map(|m| StockDocumentLine {
+            sku: m.sku.clone(),
+            qty: m.qty,
+            unit_cost: m.unit_cost,
+        })
+        .collect();
     let adjustments = movements.len();
     let completed = record_stock_document(
         tx,
         settings,
         StockDocument {
-            id: document_id,
+            id: session_id,
             doc_type: DocumentType::StockCount,
-            author: authorization.authorized_by.clone(),
+            author: approved_by.clone(),
             at,
             lines,
             movements,
             body: serde_json::json!({
                 "count_session": session_id,
-                "location": session.location,
-                "scope": session.scope,
-                "blind": session.blind,
-                "started_by": session.started_by,
-                "approved_by": authorization.authorized_by,
-                "variance": review.lines,
+                "location": info.location,
+                "scope": info.scope,
+                "blind": info.blind,
+                "started_by": info.started_by,
+                "approved_by": approved_by,
+                "excluded": exclude,
+                "variance": review,
             }),
         },
     )?;
@@ -603,14 +617,14 @@ pub fn approve_session(
         "UPDATE count_sessions SET status = 'approved', closed_at = ?2, approved_by = ?3, document_id = ?4
          WHERE id = ?1",
         params![
-            session_id,
+            session_id.to_string(),
             time_text(at),
-            authorization.authorized_by,
-            document_id.to_string()
+            approved_by,
+            session_id.to_string()
         ],
     )?;
     Ok(CountApproved {
-        document_id,
+        document_id: session_id,
         number: completed.number,
         adjustments,
     })
@@ -619,19 +633,37 @@ pub fn approve_session(
 /// Cancel an open or reviewed session; nothing is posted.
 pub fn cancel_session(
     tx: &Connection,
-    session_id: &str,
+    session_id: Uuid,
     at: NaiveDateTime,
 ) -> Result<(), StockError> {
-    let session = count_session(tx, session_id)?;
+    let info = count_session(tx, session_id)?;
     require_status(
-        &session,
+        &info,
         &[CountStatus::Open, CountStatus::Review],
         "be cancelled",
         "an approved count is final; correct it with a new count",
     )?;
     tx.execute(
         "UPDATE count_sessions SET status = 'cancelled', closed_at = ?2 WHERE id = ?1",
-        params![session_id, time_text(at)],
+        params![session_id.to_string(), time_text(at)],
     )?;
     Ok(())
+}
+
+/// Parse the id stored in `count_sessions.id` (for listings).
+pub(crate) fn stored_session_id(text: &str) -> Result<Uuid, StockError> {
+    parse_uuid(text, "count_sessions", "id")
+}
+
+/// Open and reviewed sessions, oldest first.
+pub fn active_sessions(conn: &Connection) -> Result<Vec<CountSessionInfo>, StockError> {
+    let mut stmt = conn.prepare(
+        "SELECT id FROM count_sessions WHERE status IN ('open', 'review') ORDER BY started_at",
+    )?;
+    let ids: Vec<String> = stmt
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    ids.iter()
+        .map(|id| count_session(conn, stored_session_id(id)?))
+        .collect()
 }

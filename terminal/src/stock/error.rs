@@ -1,7 +1,6 @@
 //! Errors of the stock use cases, each with a stable `stock.*` code.
 
 use kasa_domain::ErrorCode;
-use kasa_domain::permission::PermissionDenied;
 
 use crate::store::{StoreError, is_busy};
 
@@ -29,6 +28,10 @@ pub enum StockError {
         /// What was found.
         value: String,
     },
+    /// A movement breaks the domain's rules (wrong sign for its kind,
+    /// negative cost); nothing was posted.
+    #[error(transparent)]
+    InvalidMovement(#[from] kasa_domain::stock::StockError),
     /// A request (JSON, CLI argument) is malformed.
     #[error("invalid stock request: {0} — fix the input and try again")]
     InvalidRequest(String),
@@ -80,9 +83,10 @@ pub enum StockError {
         /// The product.
         sku: String,
     },
-    /// The approver lacks the permission.
+    /// A count rule refused the action (closed session, needs a manager,
+    /// conflicting or unknown entry, negative quantity).
     #[error(transparent)]
-    NotPermitted(#[from] PermissionDenied),
+    Count(#[from] kasa_domain::count::CountError),
     /// The till is not set up (`kasa init`).
     #[error(transparent)]
     Settings(#[from] crate::settings::SettingsError),
@@ -98,6 +102,7 @@ impl ErrorCode for StockError {
             StockError::Sqlite(_) => "stock.sqlite",
             StockError::Store(e) => e.code(),
             StockError::CorruptValue { .. } => "stock.corrupt_value",
+            StockError::InvalidMovement(e) => e.code(),
             StockError::InvalidRequest(_) => "stock.invalid_request",
             StockError::NonPositiveQty { .. } => "stock.non_positive_qty",
             StockError::UnknownPurchaseOrder(_) => "stock.unknown_purchase_order",
@@ -105,7 +110,7 @@ impl ErrorCode for StockError {
             StockError::UnknownCountSession(_) => "stock.unknown_count_session",
             StockError::CountWrongStatus { .. } => "stock.count_wrong_status",
             StockError::OutOfScope { .. } => "stock.count_out_of_scope",
-            StockError::NotPermitted(e) => e.code(),
+            StockError::Count(e) => e.code(),
             StockError::Settings(e) => e.code(),
             StockError::Document(_) => "stock.document_failed",
         }

@@ -22,12 +22,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDateTime;
 use kasa_domain::money::Money;
-use kasa_domain::stock::{FifoBatch, StockMovement, StockPosition, consume_fifo};
+use kasa_domain::stock::{BatchStock, StockMovement, StockPosition, consume_fifo};
 use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
 
 use super::StockError;
-use super::values::{dec_text, parse_dec, time_text};
+use super::values::{dec_text, parse_dec, parse_time, time_text};
 
 /// The cached stock figures of one product at one location.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -92,10 +92,11 @@ pub fn post_movements(tx: &Connection, movements: &[StockMovement]) -> Result<()
     )?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO stock_movements
-           (seq, id, sku, location, batch, qty, unit_cost, unit_price, document_id, document_type, kind, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+           (seq, id, sku, location, batch, qty, unit_cost, unit_sale_price, document_id, kind, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
     for m in movements {
+        m.validate()?;
         seq += 1;
         insert.execute(params![
             seq,
@@ -105,9 +106,8 @@ pub fn post_movements(tx: &Connection, movements: &[StockMovement]) -> Result<()
             m.batch,
             dec_text(m.qty),
             dec_text(m.unit_cost.0),
-            m.unit_price.map(|p| dec_text(p.0)),
+            m.unit_sale_price.map(|p| dec_text(p.0)),
             m.document_id.to_string(),
-            super::movement::enum_text(&m.document_type),
             super::movement::enum_text(&m.kind),
             time_text(m.at),
         ])?;
@@ -223,6 +223,7 @@ pub(crate) fn register_batch(
     location: &str,
     batch: &str,
     expiry: Option<chrono::NaiveDate>,
+    at: NaiveDateTime,
 ) -> Result<(), StockError> {
     let next_seq: i64 = tx.query_row(
         "SELECT COALESCE(MAX(seq), 0) + 1 FROM stock_movements",
@@ -230,10 +231,10 @@ pub(crate) fn register_batch(
         |r| r.get(0),
     )?;
     tx.execute(
-        "INSERT INTO stock_batches (sku, location, batch, expiry, qty_received, qty_remaining, received_seq)
-         VALUES (?1, ?2, ?3, ?4, '0', '0', ?5)
+        "INSERT INTO stock_batches (sku, location, batch, expiry, qty_received, qty_remaining, received_at, received_seq)
+         VALUES (?1, ?2, ?3, ?4, '0', '0', ?5, ?6)
          ON CONFLICT (sku, location, batch) DO UPDATE SET expiry = COALESCE(stock_batches.expiry, excluded.expiry)",
-        params![sku, location, batch, expiry.map(|d| d.to_string()), next_seq],
+        params![sku, location, batch, expiry.map(|d| d.to_string()), time_text(at), next_seq],
     )?;
     Ok(())
 }
@@ -272,10 +273,19 @@ fn post_batches(tx: &Connection, m: &StockMovement, seq: i64) -> Result<(), Stoc
             }
             None => {
                 tx.prepare_cached(
-                    "INSERT INTO stock_batches (sku, location, batch, expiry, qty_received, qty_remaining, received_seq)
-                     VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?6)",
+                    "INSERT INTO stock_batches
+                       (sku, location, batch, expiry, qty_received, qty_remaining, received_at, received_seq)
+                     VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?6, ?7)",
                 )?
-                .execute(params![m.sku, m.location, batch, dec_text(received), dec_text(m.qty), seq])?;
+                .execute(params![
+                    m.sku,
+                    m.location,
+                    batch,
+                    dec_text(received),
+                    dec_text(m.qty),
+                    time_text(m.at),
+                    seq
+                ])?;
             }
         }
         return Ok(());
@@ -295,32 +305,40 @@ fn post_batches(tx: &Connection, m: &StockMovement, seq: i64) -> Result<(), Stoc
     let mut reduce = tx.prepare_cached(
         "UPDATE stock_batches SET qty_remaining = ?4 WHERE sku = ?1 AND location = ?2 AND batch = ?3",
     )?;
-    for (batch, qty) in taken {
-        if qty.is_zero() {
+    for allocation in taken.allocations {
+        if allocation.qty.is_zero() {
             continue;
         }
-        allocate.execute(params![m.id.to_string(), batch, dec_text(-qty)])?;
+        allocate.execute(params![
+            m.id.to_string(),
+            allocation.batch,
+            dec_text(-allocation.qty)
+        ])?;
         let before = available
             .iter()
-            .find(|b| b.batch == batch)
+            .find(|b| b.batch == allocation.batch)
             .map(|b| b.qty)
             .unwrap_or_default();
-        reduce.execute(params![m.sku, m.location, batch, dec_text(before - qty)])?;
+        reduce.execute(params![
+            m.sku,
+            m.location,
+            allocation.batch,
+            dec_text(before - allocation.qty)
+        ])?;
     }
     Ok(())
 }
 
-/// Batches with stock left, in FIFO order: earliest expiry first (unknown
-/// expiry last), then first received.
+/// Batches with stock left (the domain's `consume_fifo` orders them:
+/// earliest expiry first, unknown expiry last, then first received).
 pub(crate) fn open_batches(
     conn: &Connection,
     sku: &str,
     location: &str,
-) -> Result<Vec<FifoBatch>, StockError> {
+) -> Result<Vec<BatchStock>, StockError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT batch, expiry, qty_remaining FROM stock_batches
-         WHERE sku = ?1 AND location = ?2
-         ORDER BY expiry IS NULL, expiry, received_seq",
+        "SELECT batch, expiry, qty_remaining, received_at FROM stock_batches
+         WHERE sku = ?1 AND location = ?2",
     )?;
     let mut rows = stmt.query(params![sku, location])?;
     let mut out = Vec::new();
@@ -329,9 +347,11 @@ pub(crate) fn open_batches(
         let qty = parse_dec(&rem, "stock_batches", "qty_remaining")?;
         if qty > Decimal::ZERO {
             let expiry: Option<String> = row.get(1)?;
-            out.push(FifoBatch {
+            let received_at: String = row.get(3)?;
+            out.push(BatchStock {
                 batch: row.get(0)?,
                 expiry: expiry.and_then(|e| e.parse().ok()),
+                received_at: parse_time(&received_at, "stock_batches", "received_at")?,
                 qty,
             });
         }
@@ -361,7 +381,7 @@ pub fn batches(
     let mut stmt = conn.prepare(
         "SELECT batch, expiry, qty_received, qty_remaining FROM stock_batches
          WHERE sku = ?1 AND location = ?2
-         ORDER BY expiry IS NULL, expiry, received_seq",
+         ORDER BY expiry IS NULL, expiry, received_at, batch",
     )?;
     let mut rows = stmt.query(params![sku, location])?;
     let mut out = Vec::new();
@@ -382,16 +402,35 @@ pub fn batches(
 /// Cache rows computed from the ledger alone (shared by rebuild and verify).
 pub(crate) struct Replayed {
     pub(crate) levels: BTreeMap<(String, String), (StockLevel, i64)>,
-    /// (sku, location, batch) → (received, remaining, first seq)
-    pub(crate) batches: HashMap<(String, String, String), (Decimal, Decimal, i64)>,
+    pub(crate) batches: HashMap<(String, String, String), ReplayedBatch>,
+}
+
+/// A batch's quantities as the ledger says.
+pub(crate) struct ReplayedBatch {
+    pub(crate) received: Decimal,
+    pub(crate) remaining: Decimal,
+    /// First movement that touched it (for rows the cache lost).
+    pub(crate) first_seq: i64,
+    pub(crate) first_at: NaiveDateTime,
+}
+
+impl ReplayedBatch {
+    fn first(seq: i64, at: NaiveDateTime) -> Self {
+        ReplayedBatch {
+            received: Decimal::ZERO,
+            remaining: Decimal::ZERO,
+            first_seq: seq,
+            first_at: at,
+        }
+    }
 }
 
 /// Replay every movement in `seq` order through [`StockPosition::apply`].
 pub(crate) fn replay(conn: &Connection) -> Result<Replayed, StockError> {
     let mut levels: BTreeMap<(String, String), (StockLevel, i64)> = BTreeMap::new();
-    let mut batches: HashMap<(String, String, String), (Decimal, Decimal, i64)> = HashMap::new();
+    let mut batches: HashMap<(String, String, String), ReplayedBatch> = HashMap::new();
     let mut stmt = conn.prepare(
-        "SELECT seq, id, sku, location, batch, qty, unit_cost, unit_price, document_id, document_type, kind, at
+        "SELECT seq, id, sku, location, batch, qty, unit_cost, unit_sale_price, document_id, kind, at
          FROM stock_movements ORDER BY seq",
     )?;
     let mut rows = stmt.query([])?;
@@ -410,19 +449,17 @@ pub(crate) fn replay(conn: &Connection) -> Result<Replayed, StockError> {
         entry.0.updated = Some(m.at);
         entry.1 = seq;
         if let Some(batch) = m.batch {
-            let b = batches.entry((m.sku, m.location, batch)).or_insert((
-                Decimal::ZERO,
-                Decimal::ZERO,
-                seq,
-            ));
+            let b = batches
+                .entry((m.sku, m.location, batch))
+                .or_insert_with(|| ReplayedBatch::first(seq, m.at));
             if m.qty > Decimal::ZERO {
-                b.0 += m.qty;
+                b.received += m.qty;
             }
-            b.1 += m.qty;
+            b.remaining += m.qty;
         }
     }
     let mut stmt = conn.prepare(
-        "SELECT m.sku, m.location, a.batch, a.qty, m.seq FROM stock_batch_allocations a
+        "SELECT m.sku, m.location, a.batch, a.qty, m.seq, m.at FROM stock_batch_allocations a
          JOIN stock_movements m ON m.id = a.movement_id",
     )?;
     let mut rows = stmt.query([])?;
@@ -430,10 +467,12 @@ pub(crate) fn replay(conn: &Connection) -> Result<Replayed, StockError> {
         let qty: String = row.get(3)?;
         let qty = parse_dec(&qty, "stock_batch_allocations", "qty")?;
         let seq: i64 = row.get(4)?;
+        let at: String = row.get(5)?;
+        let at = parse_time(&at, "stock_movements", "at")?;
         let b = batches
             .entry((row.get(0)?, row.get(1)?, row.get(2)?))
-            .or_insert((Decimal::ZERO, Decimal::ZERO, seq));
-        b.1 += qty;
+            .or_insert_with(|| ReplayedBatch::first(seq, at));
+        b.remaining += qty;
     }
     Ok(Replayed { levels, batches })
 }

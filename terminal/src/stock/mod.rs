@@ -26,7 +26,8 @@ mod stock_document;
 mod values;
 
 pub use commands::{
-    count_add, count_approve, count_cancel, count_review, count_start, receive, stock_list,
+    count_add, count_approve, count_cancel, count_review, count_start, purchase_order_create,
+    receive, stock_list, stock_rebuild, stock_verify,
 };
 pub use error::StockError;
 pub use ledger::{

@@ -1,10 +1,9 @@
 //! Mapping [`StockMovement`] to and from its `stock_movements` row.
 //!
-//! Enum columns (`document_type`, `kind`) hold the enums' serde names, the
+//! The `kind` column holds the enum's serde name, the
 //! same names the movement has in document payloads and sync records.
 
 use chrono::NaiveDateTime;
-use kasa_domain::document::DocumentType;
 use kasa_domain::money::Money;
 use kasa_domain::stock::{MovementKind, StockMovement};
 use rust_decimal::Decimal;
@@ -21,9 +20,8 @@ pub fn new_movement(
     batch: Option<String>,
     qty: Decimal,
     unit_cost: Money,
-    unit_price: Option<Money>,
+    unit_sale_price: Option<Money>,
     document_id: Uuid,
-    document_type: DocumentType,
     kind: MovementKind,
     at: NaiveDateTime,
 ) -> StockMovement {
@@ -34,9 +32,8 @@ pub fn new_movement(
         batch,
         qty,
         unit_cost,
-        unit_price,
+        unit_sale_price,
         document_id,
-        document_type,
         kind,
         at,
     }
@@ -65,7 +62,7 @@ fn enum_from_text<T: serde::de::DeserializeOwned>(
 }
 
 /// Read a movement from a row selected as
-/// `seq, id, sku, location, batch, qty, unit_cost, unit_price, document_id, document_type, kind, at`.
+/// `seq, id, sku, location, batch, qty, unit_cost, unit_sale_price, document_id, kind, at`.
 pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> Result<StockMovement, StockError> {
     const T: &str = "stock_movements";
     let id: String = row.get(1)?;
@@ -73,9 +70,8 @@ pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> Result<StockMovement, StockEr
     let cost: String = row.get(6)?;
     let price: Option<String> = row.get(7)?;
     let document_id: String = row.get(8)?;
-    let document_type: String = row.get(9)?;
-    let kind: String = row.get(10)?;
-    let at: String = row.get(11)?;
+    let kind: String = row.get(9)?;
+    let at: String = row.get(10)?;
     Ok(StockMovement {
         id: parse_uuid(&id, T, "id")?,
         sku: row.get(2)?,
@@ -83,11 +79,10 @@ pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> Result<StockMovement, StockEr
         batch: row.get(4)?,
         qty: parse_dec(&qty, T, "qty")?,
         unit_cost: Money(parse_dec(&cost, T, "unit_cost")?),
-        unit_price: price
-            .map(|p| parse_dec(&p, T, "unit_price").map(Money))
+        unit_sale_price: price
+            .map(|p| parse_dec(&p, T, "unit_sale_price").map(Money))
             .transpose()?,
         document_id: parse_uuid(&document_id, T, "document_id")?,
-        document_type: enum_from_text(&document_type, "document_type")?,
         kind: enum_from_text(&kind, "kind")?,
         at: parse_time(&at, T, "at")?,
     })
@@ -99,7 +94,7 @@ pub fn movements_of_document(
     document_id: Uuid,
 ) -> Result<Vec<StockMovement>, StockError> {
     let mut stmt = conn.prepare(
-        "SELECT seq, id, sku, location, batch, qty, unit_cost, unit_price, document_id, document_type, kind, at
+        "SELECT seq, id, sku, location, batch, qty, unit_cost, unit_sale_price, document_id, kind, at
          FROM stock_movements WHERE document_id = ?1 ORDER BY seq",
     )?;
     let mut rows = stmt.query([document_id.to_string()])?;

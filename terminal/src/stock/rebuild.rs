@@ -80,19 +80,21 @@ pub fn rebuild_in(tx: &Connection) -> Result<RebuildSummary, StockError> {
     )?;
     {
         let mut upsert = tx.prepare(
-            "INSERT INTO stock_batches (sku, location, batch, expiry, qty_received, qty_remaining, received_seq)
-             VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?6)
+            "INSERT INTO stock_batches
+               (sku, location, batch, expiry, qty_received, qty_remaining, received_at, received_seq)
+             VALUES (?1, ?2, ?3, NULL, ?4, ?5, ?6, ?7)
              ON CONFLICT (sku, location, batch) DO UPDATE SET
                qty_received = excluded.qty_received, qty_remaining = excluded.qty_remaining",
         )?;
-        for ((sku, location, batch), (received, remaining, seq)) in &replayed.batches {
+        for ((sku, location, batch), b) in &replayed.batches {
             upsert.execute(params![
                 sku,
                 location,
                 batch,
-                dec_text(*received),
-                dec_text(*remaining),
-                seq
+                dec_text(b.received),
+                dec_text(b.remaining),
+                time_text(b.first_at),
+                b.first_seq
             ])?;
         }
     }
@@ -147,7 +149,7 @@ pub fn verify_cache(conn: &Connection) -> Result<Vec<CacheDifference>, StockErro
         let (want_rec, want_rem) = replayed
             .batches
             .get(&key)
-            .map(|(a, b, _)| (*a, *b))
+            .map(|b| (b.received, b.remaining))
             .unwrap_or((Decimal::ZERO, Decimal::ZERO));
         if rec != want_rec || rem != want_rem {
             differences.push(CacheDifference {
@@ -161,8 +163,9 @@ pub fn verify_cache(conn: &Connection) -> Result<Vec<CacheDifference>, StockErro
         }
         seen_batches.insert(key);
     }
-    for (key, (rec, rem, _)) in &replayed.batches {
+    for (key, b) in &replayed.batches {
         if !seen_batches.contains(key) {
+            let (rec, rem) = (b.received, b.remaining);
             differences.push(CacheDifference {
                 sku: key.0.clone(),
                 location: key.1.clone(),

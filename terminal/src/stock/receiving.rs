@@ -352,7 +352,7 @@ pub fn receive_in(
             )));
         }
         if let Some(batch) = &line.batch {
-            register_batch(tx, &line.sku, &location, batch, line.expiry)?;
+            register_batch(tx, &line.sku, &location, batch, line.expiry, at)?;
         }
         movements.push(new_movement(
             &line.sku,
@@ -362,7 +362,6 @@ pub fn receive_in(
             unit_cost,
             None,
             document_id,
-            DocumentType::DeliveryReceipt,
             MovementKind::Receipt,
             at,
         ));

@@ -12,8 +12,10 @@
 //!   the two tables above; `ledger::rebuild` recomputes them.
 //! - `purchase_orders` / `purchase_order_lines`: what was ordered and how
 //!   much of it has been received so far.
-//! - `count_sessions` / `count_entries`: stock counts; entries are raw
-//!   per-device rows, merged when the session is reviewed.
+//! - `count_sessions` / `count_expected` / `count_entries`: stock counts —
+//!   the snapshot of expected quantities taken at start, and the raw
+//!   per-device entries (numbered per device, corrections point at the entry
+//!   they replace), merged by `kasa_domain::count` rules.
 //!
 //! Quantities and money are TEXT decimal strings (never REAL); times are
 //! TEXT ISO-8601 UTC (`YYYY-MM-DDTHH:MM:SS[.fff]`).
@@ -28,9 +30,8 @@ CREATE TABLE stock_movements (
     batch          TEXT,
     qty            TEXT    NOT NULL,
     unit_cost      TEXT    NOT NULL,
-    unit_price     TEXT,
+    unit_sale_price TEXT,
     document_id    TEXT    NOT NULL,
-    document_type  TEXT    NOT NULL,
     kind           TEXT    NOT NULL,
     at             TEXT    NOT NULL
 ) STRICT;
@@ -79,6 +80,7 @@ CREATE TABLE stock_batches (
     expiry         TEXT,
     qty_received   TEXT    NOT NULL,
     qty_remaining  TEXT    NOT NULL,
+    received_at    TEXT    NOT NULL,
     received_seq   INTEGER NOT NULL,
     PRIMARY KEY (sku, location, batch)
 ) STRICT;
@@ -129,12 +131,15 @@ CREATE TABLE count_expected (
 ) STRICT;
 
 CREATE TABLE count_entries (
-    id          INTEGER PRIMARY KEY,
     session_id  TEXT    NOT NULL REFERENCES count_sessions (id),
     device      TEXT    NOT NULL,
+    entry_no    INTEGER NOT NULL,
     sku         TEXT    NOT NULL,
     qty         TEXT    NOT NULL,
-    at          TEXT    NOT NULL
+    at          TEXT    NOT NULL,
+    corrects    INTEGER,
+    arrival     INTEGER NOT NULL,
+    PRIMARY KEY (session_id, device, entry_no)
 ) STRICT;
-CREATE INDEX count_entries_by_session ON count_entries (session_id, sku);
+CREATE INDEX count_entries_by_arrival ON count_entries (session_id, arrival);
 "#;

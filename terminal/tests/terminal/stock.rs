@@ -10,8 +10,8 @@ use kasa_domain::permission::{Operator, Role};
 use kasa_domain::stock::MovementKind;
 use kasa_terminal::settings::TillSettings;
 use kasa_terminal::stock::count::{
-    CountScope, CountStart, CountStatus, add_count, approve_session, cancel_session, count_session,
-    review_session, start_session,
+    CountInput, CountScope, CountStart, CountStatus, add_count, approve_session, cancel_session,
+    count_session, review_session, start_session,
 };
 use kasa_terminal::stock::movement::{movements_of_document, new_movement};
 use kasa_terminal::stock::{
@@ -83,7 +83,7 @@ impl Till {
 
     /// A sale or return line's movement, posted the way `complete_document`
     /// posts it.
-    fn post(&mut self, sku: &str, qty: Decimal, doc: DocumentType, kind: MovementKind) -> Uuid {
+    fn post(&mut self, sku: &str, qty: Decimal, kind: MovementKind) -> Uuid {
         let at = self.tick();
         let tx = self.store.write_tx().unwrap();
         let cost = on_hand(&tx, sku, LOC).unwrap().avg_cost;
@@ -96,7 +96,6 @@ impl Till {
             cost,
             Some(Money(dec!(2.50))),
             document_id,
-            doc,
             kind,
             at,
         );
@@ -106,10 +105,10 @@ impl Till {
     }
 
     fn sell(&mut self, sku: &str, qty: Decimal) -> Uuid {
-        self.post(sku, -qty, DocumentType::Sale, MovementKind::Sale)
+        self.post(sku, -qty, MovementKind::Sale)
     }
 
-    fn count(&mut self, scope: CountScope, blind: bool) -> String {
+    fn count(&mut self, scope: CountScope, blind: bool) -> Uuid {
         let at = self.tick();
         let tx = self.store.write_tx().unwrap();
         let id = start_session(
@@ -130,35 +129,35 @@ impl Till {
 
     fn add(
         &mut self,
-        session: &str,
+        session: Uuid,
         device: &str,
         sku: &str,
         qty: Decimal,
     ) -> kasa_terminal::stock::count::CountAdded {
         let at = self.tick();
         let tx = self.store.write_tx().unwrap();
-        let added = add_count(&tx, session, device, sku, qty, at).unwrap();
+        let added = add_count(&tx, session, &input(device, sku, qty), at).unwrap();
         tx.commit().unwrap();
         added
     }
 
-    fn review(&mut self, session: &str) -> kasa_terminal::stock::count::CountReview {
+    fn review(&mut self, session: Uuid) -> kasa_terminal::stock::count::CountReview {
         let at = self.tick();
         let tx = self.store.write_tx().unwrap();
-        let review = review_session(&tx, session, at).unwrap();
+        let review = review_session(&tx, &self.settings, session, at).unwrap();
         tx.commit().unwrap();
         review
     }
 
     fn approve(
         &mut self,
-        session: &str,
+        session: Uuid,
         who: &Operator,
     ) -> Result<kasa_terminal::stock::count::CountApproved, kasa_terminal::stock::StockError> {
         let at = self.tick();
         let tx = self.store.write_tx().unwrap();
         let settings = self.settings.clone();
-        let out = approve_session(&tx, &settings, session, who, at)?;
+        let out = approve_session(&tx, &settings, session, who, &[], at)?;
         tx.commit().unwrap();
         Ok(out)
     }
@@ -200,6 +199,16 @@ impl Till {
             .unwrap()
             .map(|q| q.unwrap().parse::<Decimal>().unwrap())
             .sum()
+    }
+}
+
+fn input(device: &str, sku: &str, qty: Decimal) -> CountInput {
+    CountInput {
+        device: device.into(),
+        sku: sku.into(),
+        qty,
+        entry_no: None,
+        corrects: None,
     }
 }
 
@@ -514,15 +523,15 @@ fn count_with_two_devices_posts_variance_only_on_approval() {
     till.receive_one("B", dec!(4), dec!(2), None);
     till.receive_one("C", dec!(7), dec!(3), None);
     let session = till.count(CountScope::Full, false);
-    let added = till.add(&session, "hh-1", "A", dec!(6));
+    let added = till.add(session, "hh-1", "A", dec!(6));
     assert_eq!(added.expected, Some(dec!(10)));
-    till.add(&session, "hh-2", "A", dec!(3));
-    till.add(&session, "hh-2", "B", dec!(4));
+    till.add(session, "hh-2", "A", dec!(3));
+    till.add(session, "hh-2", "B", dec!(4));
     // C not counted at all → counted 0. D found but never received.
-    till.add(&session, "hh-1", "D", dec!(2));
+    till.add(session, "hh-1", "D", dec!(2));
     // A sale during the count does not distort the variance.
     till.sell("A", dec!(1));
-    let review = till.review(&session);
+    let review = till.review(session);
     let lines: BTreeMap<_, _> = review
         .lines
         .iter()
@@ -531,27 +540,38 @@ fn count_with_two_devices_posts_variance_only_on_approval() {
     assert_eq!(lines["B"], (dec!(4), dec!(4), dec!(0)));
     assert_eq!(lines["C"], (dec!(7), dec!(0), dec!(-7)));
     assert_eq!(lines["D"], (dec!(0), dec!(2), dec!(2)));
-    let a = lines["A"];
-    assert_eq!(a.0, dec!(10));
-    assert_eq!(a.2, a.1 - dec!(10));
+    // A: 6 (hh-1) + 3 (hh-2) against 10 at the snapshot.
+    assert_eq!(lines["A"], (dec!(10), dec!(9), dec!(-1)));
     // Nothing moved yet.
     assert_eq!(till.qty("A"), dec!(9));
     assert_eq!(till.qty("C"), dec!(7));
 
-    let approved = till.approve(&session, &manager()).unwrap();
+    let approved = till.approve(session, &manager()).unwrap();
     assert_eq!(approved.adjustments, 3);
-    assert_eq!(till.qty("A"), dec!(9) + a.2);
+    assert_eq!(till.qty("A"), dec!(8));
     assert_eq!(till.qty("C"), dec!(0));
     assert_eq!(till.qty("D"), dec!(2));
     assert_eq!(till.qty("B"), dec!(4));
     let moves = movements_of_document(till.store.conn(), approved.document_id).unwrap();
+    assert_eq!(moves.len(), 3);
     assert!(
         moves
             .iter()
-            .all(|m| m.document_type == DocumentType::StockCount)
+            .all(|m| m.kind == MovementKind::CountAdjustment)
     );
+    let (doc_type, number): (String, String) = till
+        .store
+        .conn()
+        .query_row(
+            "SELECT doc_type, number FROM documents WHERE id = ?1",
+            [approved.document_id.to_string()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(doc_type, DocumentType::StockCount.code());
+    assert_eq!(number, approved.number);
     assert_eq!(
-        count_session(till.store.conn(), &session).unwrap().status,
+        count_session(till.store.conn(), session).unwrap().status,
         CountStatus::Approved
     );
     assert!(verify_cache(till.store.conn()).unwrap().is_empty());
@@ -562,10 +582,10 @@ fn blind_count_hides_expected_until_review() {
     let mut till = Till::new();
     till.receive_one("A", dec!(10), dec!(1), None);
     let session = till.count(CountScope::Full, true);
-    let added = till.add(&session, "hh-1", "A", dec!(8));
+    let added = till.add(session, "hh-1", "A", dec!(8));
     assert_eq!(added.expected, None);
     assert_eq!(added.counted, dec!(8));
-    let review = till.review(&session);
+    let review = till.review(session);
     assert_eq!(review.lines[0].expected, dec!(10));
     assert_eq!(review.lines[0].variance, dec!(-2));
 }
@@ -578,13 +598,13 @@ fn partial_count_by_sku_refuses_other_products_and_leaves_them_alone() {
     let session = till.count(CountScope::Skus(vec!["A".into()]), false);
     let at = till.tick();
     let tx = till.store.write_tx().unwrap();
-    let err = add_count(&tx, &session, "hh-1", "B", dec!(1), at).unwrap_err();
+    let err = add_count(&tx, session, &input("hh-1", "B", dec!(1)), at).unwrap_err();
     assert_eq!(err.code(), "stock.count_out_of_scope");
     drop(tx);
-    till.add(&session, "hh-1", "A", dec!(9));
-    let review = till.review(&session);
+    till.add(session, "hh-1", "A", dec!(9));
+    let review = till.review(session);
     assert_eq!(review.lines.len(), 1);
-    till.approve(&session, &manager()).unwrap();
+    till.approve(session, &manager()).unwrap();
     assert_eq!(till.qty("A"), dec!(9));
     assert_eq!(till.qty("B"), dec!(10));
 }
@@ -600,17 +620,17 @@ fn partial_count_by_group_uses_the_catalog_group() {
         till.receive_one(sku, dec!(5), dec!(1), None);
     }
     let session = till.count(CountScope::Groups(vec!["dairy".into()]), false);
-    till.add(&session, "hh-1", "M1", dec!(5));
+    till.add(session, "hh-1", "M1", dec!(5));
     let at = till.tick();
     let tx = till.store.write_tx().unwrap();
     assert_eq!(
-        add_count(&tx, &session, "hh-1", "B1", dec!(1), at)
+        add_count(&tx, session, &input("hh-1", "B1", dec!(1)), at)
             .unwrap_err()
             .code(),
         "stock.count_out_of_scope"
     );
     drop(tx);
-    let review = till.review(&session);
+    let review = till.review(session);
     let skus: Vec<_> = review
         .lines
         .iter()
@@ -624,36 +644,37 @@ fn approval_needs_a_manager_and_a_review_and_cancel_posts_nothing() {
     let mut till = Till::new();
     till.receive_one("A", dec!(10), dec!(1), None);
     let session = till.count(CountScope::Full, false);
-    till.add(&session, "hh-1", "A", dec!(1));
-    let err = till.approve(&session, &manager()).unwrap_err();
+    till.add(session, "hh-1", "A", dec!(1));
+    let err = till.approve(session, &manager()).unwrap_err();
     assert_eq!(err.code(), "stock.count_wrong_status");
-    till.review(&session);
+    till.review(session);
     let err = till
-        .approve(&session, &Operator::new("cash", Role::Cashier))
+        .approve(session, &Operator::new("cash", Role::Cashier))
         .unwrap_err();
-    assert_eq!(err.code(), "permission.needs_manager");
+    assert_eq!(err.code(), "count.needs_manager");
     assert_eq!(till.qty("A"), dec!(10));
     let at = till.tick();
     let tx = till.store.write_tx().unwrap();
-    cancel_session(&tx, &session, at).unwrap();
+    cancel_session(&tx, session, at).unwrap();
     tx.commit().unwrap();
     assert_eq!(
-        till.approve(&session, &manager()).unwrap_err().code(),
+        till.approve(session, &manager()).unwrap_err().code(),
         "stock.count_wrong_status"
     );
     assert_eq!(till.qty("A"), dec!(10));
     let at = till.tick();
     let tx = till.store.write_tx().unwrap();
     assert_eq!(
-        add_count(&tx, &session, "hh-1", "A", dec!(1), at)
+        add_count(&tx, session, &input("hh-1", "A", dec!(1)), at)
             .unwrap_err()
             .code(),
         "stock.count_wrong_status"
     );
 }
 
-/// The reference model: plain weighted average over receipts; sales,
-/// returns and count adjustments move the quantity at the current average.
+/// The reference model: weighted average over receipts (4 dp, half away
+/// from zero), replaced by the receipt's cost when there was no stock or
+/// less; sales, returns and count adjustments move only the quantity.
 #[derive(Debug, Default, Clone)]
 struct Reference {
     qty: Decimal,
@@ -724,7 +745,10 @@ proptest! {
                     if r.qty <= Decimal::ZERO {
                         r.avg = cost;
                     } else {
-                        r.avg = (r.qty * r.avg + q * cost) / (r.qty + q);
+                        r.avg = ((r.qty * r.avg + q * cost) / (r.qty + q)).round_dp_with_strategy(
+                            4,
+                            rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                        );
                     }
                     r.qty += q;
                 }
@@ -733,14 +757,14 @@ proptest! {
                     model.entry(sku).or_default().qty -= Decimal::from(qty);
                 }
                 Op::Return { sku, qty } => {
-                    till.post(SKUS[sku], Decimal::from(qty), DocumentType::Return, MovementKind::Return);
+                    till.post(SKUS[sku], Decimal::from(qty), MovementKind::Return);
                     model.entry(sku).or_default().qty += Decimal::from(qty);
                 }
                 Op::Count { sku, counted } => {
                     let session = till.count(CountScope::Skus(vec![SKUS[sku].into()]), false);
-                    till.add(&session, "hh-1", SKUS[sku], Decimal::from(counted));
-                    till.review(&session);
-                    till.approve(&session, &manager()).unwrap();
+                    till.add(session, "hh-1", SKUS[sku], Decimal::from(counted));
+                    till.review(session);
+                    till.approve(session, &manager()).unwrap();
                     model.entry(sku).or_default().qty = Decimal::from(counted);
                 }
             }
@@ -750,8 +774,7 @@ proptest! {
             let level = on_hand(till.store.conn(), SKUS[*sku], LOC).unwrap();
             prop_assert_eq!(level.qty, r.qty);
             prop_assert_eq!(level.qty, till.ledger_sum(SKUS[*sku]));
-            let diff = (level.avg_cost.0 - r.avg).abs();
-            prop_assert!(diff <= dec!(0.0001), "avg {} vs model {}", level.avg_cost, r.avg);
+            prop_assert_eq!(level.avg_cost.0, r.avg);
             for b in batches(till.store.conn(), SKUS[*sku], LOC).unwrap() {
                 prop_assert!(b.qty_remaining >= Decimal::ZERO && b.qty_remaining <= b.qty_received, "{:?}", b);
             }
@@ -760,4 +783,132 @@ proptest! {
         rebuild(till.store.conn_mut()).unwrap();
         prop_assert_eq!(till.cache_rows(), before);
     }
+}
+
+#[test]
+fn batches_without_expiry_go_last_and_equal_expiry_goes_by_receipt_order() {
+    let mut till = Till::new();
+    let request = parse_receive_request(
+        r#"{"supplier":"Acme","lines":[
+            {"sku":"EGG","qty":"3","unit_cost":"0.2","batch":"NOEXP"},
+            {"sku":"EGG","qty":"3","unit_cost":"0.2","batch":"SECOND","expiry":"2026-12-10"}]}"#,
+    )
+    .unwrap();
+    till.receive(&request);
+    till.receive_one("EGG", dec!(3), dec!(0.2), Some(("THIRD", "2026-12-10")));
+    till.receive_one("EGG", dec!(3), dec!(0.2), Some(("FIRST", "2026-12-05")));
+    till.sell("EGG", dec!(7));
+    let left: Vec<_> = batches(till.store.conn(), "EGG", LOC)
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.batch, b.qty_remaining))
+        .collect();
+    assert_eq!(
+        left,
+        vec![
+            ("FIRST".to_string(), dec!(0)),
+            ("SECOND".to_string(), dec!(0)),
+            ("THIRD".to_string(), dec!(2)),
+            ("NOEXP".to_string(), dec!(3)),
+        ]
+    );
+}
+
+#[test]
+fn selling_a_named_batch_takes_from_that_batch_only() {
+    let mut till = Till::new();
+    till.receive_one("MILK", dec!(5), dec!(0.8), Some(("L1", "2026-12-01")));
+    till.receive_one("MILK", dec!(5), dec!(0.8), Some(("L2", "2026-12-20")));
+    // A GS1 scan names the batch: L2 is taken even though L1 expires first.
+    let at = till.tick();
+    let tx = till.store.write_tx().unwrap();
+    let m = new_movement(
+        "MILK",
+        LOC,
+        Some("L2".into()),
+        dec!(-2),
+        Money(dec!(0.8)),
+        None,
+        Uuid::now_v7(),
+        MovementKind::Sale,
+        at,
+    );
+    post_movements(&tx, &[m]).unwrap();
+    tx.commit().unwrap();
+    let left: Vec<_> = batches(till.store.conn(), "MILK", LOC)
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.batch, b.qty_remaining))
+        .collect();
+    assert_eq!(
+        left,
+        vec![("L1".to_string(), dec!(5)), ("L2".to_string(), dec!(3))]
+    );
+    assert!(verify_cache(till.store.conn()).unwrap().is_empty());
+}
+
+#[test]
+fn count_corrections_replace_and_resends_are_idempotent() {
+    let mut till = Till::new();
+    till.receive_one("A", dec!(10), dec!(1), None);
+    let session = till.count(CountScope::Full, false);
+    let first = till.add(session, "hh-1", "A", dec!(6));
+    assert_eq!(first.entry_no, 1);
+    till.add(session, "hh-2", "A", dec!(3));
+    // hh-1 miscounted: entry 2 replaces its entry 1.
+    let at = till.tick();
+    let tx = till.store.write_tx().unwrap();
+    let corrected = add_count(
+        &tx,
+        session,
+        &CountInput {
+            corrects: Some(1),
+            ..input("hh-1", "A", dec!(5))
+        },
+        at,
+    )
+    .unwrap();
+    assert_eq!(corrected.entry_no, 2);
+    assert_eq!(corrected.counted, dec!(8));
+    // The same entry sent again (a retry) changes nothing.
+    let again = add_count(
+        &tx,
+        session,
+        &CountInput {
+            entry_no: Some(2),
+            corrects: Some(1),
+            ..input("hh-1", "A", dec!(5))
+        },
+        at,
+    )
+    .unwrap();
+    assert_eq!(again.counted, dec!(8));
+    // A different entry under a used number is refused.
+    let err = add_count(
+        &tx,
+        session,
+        &CountInput {
+            entry_no: Some(2),
+            ..input("hh-1", "A", dec!(7))
+        },
+        at,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "count.conflicting_entry");
+    // A device cannot correct another device's entry.
+    let err = add_count(
+        &tx,
+        session,
+        &CountInput {
+            corrects: Some(2),
+            ..input("hh-2", "A", dec!(1))
+        },
+        at,
+    )
+    .unwrap_err();
+    assert_eq!(err.code(), "count.unknown_entry");
+    tx.commit().unwrap();
+    let review = till.review(session);
+    assert_eq!(review.lines[0].counted, dec!(8));
+    assert_eq!(review.lines[0].variance, dec!(-2));
 }
