@@ -262,7 +262,7 @@ impl JournalEntry {
     pub fn next(prev: Option<&JournalEntry>, draft: JournalDraft) -> JournalEntry {
         let (seq, prev_hash, totals) = match prev {
             Some(p) => (
-                p.seq + 1,
+                p.seq.saturating_add(1),
                 p.hash.clone(),
                 p.totals.apply(draft.kind, draft.amount),
             ),
@@ -533,7 +533,7 @@ pub fn verify_after(
                 stored: entry.hash.clone(),
             }));
         }
-        let expected_seq = state.last_seq + 1;
+        let expected_seq = state.last_seq.saturating_add(1);
         if entry.seq != expected_seq {
             return Err(broken(BreakReason::SeqGap {
                 expected: expected_seq,
