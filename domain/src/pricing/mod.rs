@@ -39,6 +39,8 @@
 
 mod allocate;
 pub mod basket;
+#[cfg(test)]
+mod basket_tests;
 mod promotion;
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,7 @@ use rust_decimal_macros::dec;
 use uuid::Uuid;
 
 use super::*;
+use crate::ErrorCode;
 use crate::money::RoundingRule;
 use crate::permission::Role;
 use crate::pricing::{PromotionKind, ThresholdReward, quote};
