@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Kasa till administration: set up a till, import the catalog, run shifts,
 /// sell and return from scripts, receive and count stock, verify the journal.
 #[derive(Debug, Parser)]
-#[command(name = "kasa", version, about, max_term_width = 100)]
+#[command(name = "kasa", version, max_term_width = 100)]
 pub struct Cli {
     /// The till database (created by `init`); default $KASA_DB, else
     /// ./kasa.sqlite.
@@ -114,6 +114,10 @@ pub enum Command {
         #[command(subcommand)]
         action: JournalCommand,
     },
+    /// Hardware: `devices list`, `print-test`, `drawer open`,
+    /// `printer status`, `scale read` (from kasa-drivers).
+    #[command(flatten)]
+    Device(kasa_drivers::cli::DeviceCommand),
 }
 
 /// `kasa init`.

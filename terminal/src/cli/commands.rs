@@ -84,6 +84,20 @@ pub fn run(cli: Cli) -> Result<(), TerminalError> {
         Command::Stock(a) => stock_cmd(&cli, a, &out),
         Command::Report { which } => report(&cli, which, &out),
         Command::Journal { action } => journal_cmd(&cli, action, &out),
+        Command::Device(cmd) => {
+            let text = kasa_drivers::cli::run(cmd.clone()).map_err(|e| TerminalError::Device {
+                code: e.code(),
+                message: e.to_string(),
+            })?;
+            out.show(&json!({ "result": text }), || {
+                if text.ends_with('\n') {
+                    text.clone()
+                } else {
+                    format!("{text}\n")
+                }
+            });
+            Ok(())
+        }
     }
 }
 
@@ -130,7 +144,7 @@ fn import(cli: &Cli, what: &ImportCommand, out: &Printer) -> Result<(), Terminal
     let settings = settings::load(store.conn())?;
     let json = cli.json;
     let progress = |p: catalog::ImportProgress| {
-        if !json && (p.done || p.rows_read % 50_000 == 0) {
+        if !json && (p.done || p.rows_read.is_multiple_of(50_000)) {
             eprint!(
                 "\r{} rows read, {} imported, {} rejected{}",
                 p.rows_read,
