@@ -128,8 +128,6 @@ pub enum ReceiptError {
     InvalidCode128(String),
     #[error("QR data is {0} bytes; receipt printers take at most 7089 — shorten it")]
     QrTooLong(usize),
-    #[error("a column row needs 2 or 3 cells, got {0}")]
-    ColumnCount(usize),
 }
 
 /// GS1 check digit of the first 12 digits (weights 1,3,1,3…).
