@@ -22,9 +22,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::NaiveDateTime;
 use kasa_domain::money::Money;
-use kasa_domain::stock::{BatchStock, StockMovement, StockPosition, consume_fifo};
+use kasa_domain::stock::{BatchStock, MovementKind, StockMovement, StockPosition, consume_fifo};
 use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
+use uuid::Uuid;
 
 use super::StockError;
 use super::values::{dec_text, parse_dec, parse_time, time_text};
@@ -425,37 +426,122 @@ impl ReplayedBatch {
     }
 }
 
+/// Running state of one (sku, location) during a replay.
+struct ReplayAcc {
+    position: StockPosition,
+    last_seq: i64,
+    last_at: String,
+}
+
 /// Replay every movement in `seq` order through [`StockPosition::apply`].
+///
+/// Built for a million rows: values are read as `&str` without copying,
+/// the kind is parsed once per distinct text, and times are parsed once per
+/// product (the last one) instead of once per row. `apply` sees a scratch
+/// movement whose quantity, cost, kind, sku, location and batch are the
+/// row's; ids and time are not parsed because the position does not use them.
 pub(crate) fn replay(conn: &Connection) -> Result<Replayed, StockError> {
-    let mut levels: BTreeMap<(String, String), (StockLevel, i64)> = BTreeMap::new();
+    const T: &str = "stock_movements";
+    let mut acc: HashMap<String, HashMap<String, ReplayAcc>> = HashMap::new();
     let mut batches: HashMap<(String, String, String), ReplayedBatch> = HashMap::new();
+    let mut kinds: Vec<(String, MovementKind)> = Vec::new();
+    let mut scratch = StockMovement {
+        id: Uuid::nil(),
+        sku: String::new(),
+        location: String::new(),
+        batch: None,
+        qty: Decimal::ZERO,
+        unit_cost: Money::ZERO,
+        unit_sale_price: None,
+        document_id: Uuid::nil(),
+        at: NaiveDateTime::default(),
+        kind: MovementKind::Adjustment,
+    };
     let mut stmt = conn.prepare(
-        "SELECT seq, id, sku, location, batch, qty, unit_cost, unit_sale_price, document_id, kind, at
+        "SELECT seq, sku, location, batch, qty, unit_cost, kind, at
          FROM stock_movements ORDER BY seq",
     )?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
         let seq: i64 = row.get(0)?;
-        let m = super::movement::from_row(row)?;
-        let key = (m.sku.clone(), m.location.clone());
-        let entry = levels
-            .entry(key)
-            .or_insert_with(|| (StockLevel::empty(&m.sku, &m.location), 0));
-        let mut position = entry.0.position();
-        position.apply(&m);
-        entry.0.qty = position.qty;
-        entry.0.avg_cost = position.avg_cost;
-        entry.0.last_purchase_cost = position.last_purchase_cost;
-        entry.0.updated = Some(m.at);
-        entry.1 = seq;
-        if let Some(batch) = m.batch {
-            let b = batches
-                .entry((m.sku, m.location, batch))
-                .or_insert_with(|| ReplayedBatch::first(seq, m.at));
-            if m.qty > Decimal::ZERO {
-                b.received += m.qty;
+        let sku = row.get_ref(1)?.as_str().map_err(rusqlite::Error::from)?;
+        let location = row.get_ref(2)?.as_str().map_err(rusqlite::Error::from)?;
+        let batch = row
+            .get_ref(3)?
+            .as_str_or_null()
+            .map_err(rusqlite::Error::from)?;
+        let qty = parse_dec(
+            row.get_ref(4)?.as_str().map_err(rusqlite::Error::from)?,
+            T,
+            "qty",
+        )?;
+        let cost = parse_dec(
+            row.get_ref(5)?.as_str().map_err(rusqlite::Error::from)?,
+            T,
+            "unit_cost",
+        )?;
+        let kind_text = row.get_ref(6)?.as_str().map_err(rusqlite::Error::from)?;
+        let kind = match kinds.iter().find(|(t, _)| t == kind_text) {
+            Some((_, k)) => *k,
+            None => {
+                let k = super::movement::kind_from_text(kind_text)?;
+                kinds.push((kind_text.to_string(), k));
+                k
             }
-            b.remaining += m.qty;
+        };
+        let at = row.get_ref(7)?.as_str().map_err(rusqlite::Error::from)?;
+        scratch.sku.clear();
+        scratch.sku.push_str(sku);
+        scratch.location.clear();
+        scratch.location.push_str(location);
+        scratch.batch = batch.map(str::to_string);
+        scratch.qty = qty;
+        scratch.unit_cost = Money(cost);
+        scratch.kind = kind;
+        let by_location = match acc.get_mut(sku) {
+            Some(m) => m,
+            None => acc.entry(sku.to_string()).or_default(),
+        };
+        let entry = match by_location.get_mut(location) {
+            Some(e) => e,
+            None => by_location
+                .entry(location.to_string())
+                .or_insert_with(|| ReplayAcc {
+                    position: StockPosition::default(),
+                    last_seq: 0,
+                    last_at: String::new(),
+                }),
+        };
+        entry.position.apply(&scratch);
+        entry.last_seq = seq;
+        entry.last_at.clear();
+        entry.last_at.push_str(at);
+        if let Some(batch) = batch {
+            let key = (sku.to_string(), location.to_string(), batch.to_string());
+            let b = match batches.get_mut(&key) {
+                Some(b) => b,
+                None => batches
+                    .entry(key)
+                    .or_insert(ReplayedBatch::first(seq, parse_time(at, T, "at")?)),
+            };
+            if qty > Decimal::ZERO {
+                b.received += qty;
+            }
+            b.remaining += qty;
+        }
+    }
+    let mut levels: BTreeMap<(String, String), (StockLevel, i64)> = BTreeMap::new();
+    for (sku, by_location) in acc {
+        for (location, a) in by_location {
+            let level = StockLevel {
+                sku: sku.clone(),
+                location: location.clone(),
+                qty: a.position.qty,
+                avg_cost: a.position.avg_cost,
+                last_purchase_cost: a.position.last_purchase_cost,
+                updated: Some(parse_time(&a.last_at, T, "at")?),
+            };
+            levels.insert((sku.clone(), location), (level, a.last_seq));
         }
     }
     let mut stmt = conn.prepare(

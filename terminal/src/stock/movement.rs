@@ -61,6 +61,11 @@ fn enum_from_text<T: serde::de::DeserializeOwned>(
     })
 }
 
+/// Parse a stored `kind`.
+pub(crate) fn kind_from_text(text: &str) -> Result<MovementKind, StockError> {
+    enum_from_text(text, "kind")
+}
+
 /// Read a movement from a row selected as
 /// `seq, id, sku, location, batch, qty, unit_cost, unit_sale_price, document_id, kind, at`.
 pub(crate) fn from_row(row: &rusqlite::Row<'_>) -> Result<StockMovement, StockError> {
