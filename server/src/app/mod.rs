@@ -1,0 +1,253 @@
+//! The HTTP application: routes, shared state, authentication.
+//!
+//! | route | who | what |
+//! |---|---|---|
+//! | `POST /sync/v1/hello` | anyone | negotiate ([`kasa_sync_protocol::negotiate`]) |
+//! | `POST /enrol` | a till with a code | code → credential (shown once) |
+//! | `GET /sync/v1/upload/status` | terminal | `Ack` of what is held |
+//! | `POST /sync/v1/upload` | terminal | `UploadBatch` → `Ack` |
+//! | `POST /sync/v1/master-data` | terminal | page of changes after a cursor |
+//! | `/admin/v1/…` | admin token | tenants, stores, codes, reports, publishing |
+//! | `GET /health`, `/metrics`, `/openapi.json` | anyone | liveness, Prometheus, API document |
+//!
+//! Terminals authenticate with `authorization: Bearer kt1.<lookup>.<secret>`;
+//! the admin API with `authorization: Bearer <admin_token>`. Failed attempts
+//! are rate-limited per address ([`rate_limit`]). Bodies are read with a
+//! per-route limit before anything else; an oversized body is refused with
+//! `sync.batch_too_large` (413) without being read to the end.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::{get, post};
+use kasa_sync_protocol::{BodyError, Capabilities, Feature, http as paths, limits};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+use crate::config::ServerConfig;
+use crate::credential::{parse_credential, token_digest, verify_secret};
+use crate::db::{Database, TerminalIdentity};
+use crate::error::ApiError;
+
+pub mod admin;
+pub mod metrics;
+pub mod rate_limit;
+mod sync;
+
+use metrics::Metrics;
+use rate_limit::FailureLimiter;
+
+/// Largest admin upload (a catalog CSV).
+pub const MAX_ADMIN_BODY_BYTES: usize = 256 * 1024 * 1024;
+/// Verified credentials remembered at most.
+const MAX_CACHED_CREDENTIALS: usize = 50_000;
+
+/// Everything a handler needs.
+#[derive(Debug)]
+pub struct AppState {
+    /// Storage.
+    pub db: Arc<dyn Database>,
+    /// Configuration read at start.
+    pub config: ServerConfig,
+    /// Counters for `/metrics`.
+    pub metrics: Metrics,
+    /// Failed-attempt limiter.
+    pub limiter: FailureLimiter,
+    /// What this server states in `hello`.
+    pub capabilities: Capabilities,
+    credentials: Mutex<HashMap<[u8; 32], TerminalIdentity>>,
+}
+
+impl AppState {
+    /// State over a database.
+    pub fn new(db: Arc<dyn Database>, config: ServerConfig) -> Arc<Self> {
+        let mut capabilities = Capabilities::this_build();
+        capabilities
+            .requires
+            .insert(Feature::new(Feature::MASTER_DATA_V1));
+        Arc::new(Self {
+            db,
+            limiter: FailureLimiter::new(config.rate_limit),
+            config,
+            metrics: Metrics::default(),
+            capabilities,
+            credentials: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The terminal behind the request's bearer credential.
+    pub async fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        peer: IpAddr,
+    ) -> Result<TerminalIdentity, ApiError> {
+        let now = Instant::now();
+        if self.limiter.is_blocked(peer, now) {
+            return Err(rate_limited());
+        }
+        let token = bearer(headers).ok_or_else(|| {
+            self.limiter.charge(peer, now);
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "auth.missing",
+                "no terminal credential: send authorization: Bearer <credential from enrolment>",
+            )
+        })?;
+        let digest = token_digest(token);
+        if let Some(who) = self
+            .credentials
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&digest)
+        {
+            return Ok(who.clone());
+        }
+        let invalid = || {
+            ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "auth.invalid",
+                "terminal credential is not valid: enrol the till again with a new code from head office",
+            )
+        };
+        let Some((lookup, secret)) = parse_credential(token) else {
+            self.limiter.charge(peer, now);
+            return Err(invalid());
+        };
+        let stored = self.db.credential(lookup).await?;
+        let Some(stored) = stored.filter(|s| verify_secret(secret, &s.secret_hash)) else {
+            self.limiter.charge(peer, now);
+            return Err(invalid());
+        };
+        let mut cache = self.credentials.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= MAX_CACHED_CREDENTIALS {
+            cache.clear();
+        }
+        cache.insert(digest, stored.identity.clone());
+        Ok(stored.identity)
+    }
+
+    /// Check the admin token.
+    pub fn authenticate_admin(&self, headers: &HeaderMap, peer: IpAddr) -> Result<(), ApiError> {
+        let now = Instant::now();
+        let Some(expected) = self.config.admin_token.as_deref() else {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "auth.admin_disabled",
+                "the admin API is off: set admin_token in the config or KASA_SERVER_ADMIN_TOKEN",
+            ));
+        };
+        if self.limiter.is_blocked(peer, now) {
+            return Err(rate_limited());
+        }
+        match bearer(headers) {
+            Some(token) if crate::credential::same_secret(token, expected) => Ok(()),
+            _ => {
+                self.limiter.charge(peer, now);
+                Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "auth.invalid",
+                    "admin token missing or wrong: send authorization: Bearer <admin_token>",
+                ))
+            }
+        }
+    }
+}
+
+pub(crate) fn rate_limited() -> ApiError {
+    ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "auth.rate_limited",
+        "too many failed attempts from this address; wait a minute and check the code or credential",
+    )
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// Read a request body, refusing it as soon as it passes `limit` bytes.
+pub async fn read_body(body: Body, limit: usize) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::sync(&BodyError::TooLarge {
+            limit_bytes: limit as u64,
+        })
+    })
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+async fn health(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+) -> axum::Json<serde_json::Value> {
+    axum::Json(
+        serde_json::json!({ "status": "ok", "backend": state.db.backend(), "version": env!("CARGO_PKG_VERSION") }),
+    )
+}
+
+async fn metrics_text(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+) -> impl axum::response::IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}
+
+async fn openapi() -> impl axum::response::IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        include_str!("../../openapi.json"),
+    )
+}
+
+/// The whole application.
+pub fn router(state: Arc<AppState>) -> Router {
+    // raw slack for a gzip body of incompressible data; the inflated limit is checked after
+    let upload_raw = usize::try_from(limits::MAX_BATCH_BYTES).unwrap_or(usize::MAX) + 64 * 1024;
+    Router::new()
+        .route(paths::HELLO_PATH, post(sync::hello))
+        .route("/enrol", post(sync::enrol))
+        .route(paths::UPLOAD_STATUS_PATH, get(sync::upload_status))
+        .route(paths::UPLOAD_PATH, post(sync::upload))
+        .route(paths::MASTER_DATA_PATH, post(sync::master_data))
+        .merge(admin::routes())
+        .route("/health", get(health))
+        .route("/metrics", get(metrics_text))
+        .route("/openapi.json", get(openapi))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .layer(DefaultBodyLimit::max(upload_raw.max(MAX_ADMIN_BODY_BYTES)))
+        .with_state(state)
+}
+
+/// Serve until `shutdown` resolves. Peers' addresses reach the handlers
+/// (for the failure limiter).
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

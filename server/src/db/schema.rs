@@ -1,0 +1,241 @@
+//! Schemas of both backends and the conversions they share.
+//!
+//! Each backend keeps a list of migrations; the position in the list is the
+//! schema version (`PRAGMA user_version` in SQLite, `kasa_schema.version` in
+//! PostgreSQL). A binary refuses a database whose version is newer than its
+//! list. Append, never edit a released entry.
+
+use kasa_sync_protocol::{ChangeOp, Entity, MasterDataChange, RecordKind};
+
+use super::DbError;
+use crate::projection::JournalState;
+
+/// SQLite migrations (STRICT tables; decimals as TEXT; times as ms).
+pub const SQLITE_MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE tenants (
+    pk INTEGER PRIMARY KEY,
+    tenant_id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    md_version INTEGER NOT NULL DEFAULT 0,
+    created_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE TABLE stores (
+    pk INTEGER PRIMARY KEY,
+    tenant_pk INTEGER NOT NULL REFERENCES tenants(pk),
+    store_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_at_ms INTEGER NOT NULL,
+    UNIQUE (tenant_pk, store_id)
+) STRICT;
+CREATE TABLE terminals (
+    pk INTEGER PRIMARY KEY,
+    store_pk INTEGER NOT NULL REFERENCES stores(pk),
+    terminal_id TEXT NOT NULL,
+    credential_lookup TEXT NOT NULL UNIQUE,
+    secret_hash TEXT NOT NULL,
+    enrolled_at_ms INTEGER NOT NULL,
+    last_seen_ms INTEGER,
+    held_through INTEGER NOT NULL DEFAULT 0,
+    newest_record_ms INTEGER,
+    journal_state TEXT,
+    UNIQUE (store_pk, terminal_id)
+) STRICT;
+CREATE TABLE enrolment_codes (
+    code_hash TEXT PRIMARY KEY,
+    store_pk INTEGER NOT NULL REFERENCES stores(pk),
+    created_at_ms INTEGER NOT NULL,
+    expires_at_ms INTEGER NOT NULL,
+    used_at_ms INTEGER,
+    terminal_pk INTEGER REFERENCES terminals(pk)
+) STRICT;
+CREATE TABLE records (
+    terminal_pk INTEGER NOT NULL REFERENCES terminals(pk),
+    seq INTEGER NOT NULL,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    document_type TEXT,
+    created_at_ms INTEGER NOT NULL,
+    received_at_ms INTEGER NOT NULL,
+    payload TEXT NOT NULL,
+    PRIMARY KEY (terminal_pk, seq)
+) STRICT;
+CREATE TABLE stock (
+    store_pk INTEGER NOT NULL REFERENCES stores(pk),
+    sku TEXT NOT NULL,
+    qty TEXT NOT NULL,
+    PRIMARY KEY (store_pk, sku)
+) STRICT;
+CREATE TABLE sales (
+    store_pk INTEGER NOT NULL REFERENCES stores(pk),
+    day TEXT NOT NULL,
+    terminal_pk INTEGER NOT NULL REFERENCES terminals(pk),
+    tender TEXT NOT NULL,
+    documents INTEGER NOT NULL,
+    amount TEXT NOT NULL,
+    PRIMARY KEY (store_pk, day, terminal_pk, tender)
+) STRICT;
+CREATE TABLE md_changes (
+    tenant_pk INTEGER NOT NULL REFERENCES tenants(pk),
+    version INTEGER NOT NULL,
+    store_pk INTEGER REFERENCES stores(pk),
+    entity TEXT NOT NULL,
+    key TEXT NOT NULL,
+    op TEXT NOT NULL,
+    data TEXT NOT NULL,
+    superseded INTEGER NOT NULL DEFAULT 0,
+    published_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (tenant_pk, version)
+) STRICT;
+CREATE INDEX md_changes_live ON md_changes (tenant_pk, entity, key, store_pk) WHERE superseded = 0;
+"#];
+
+/// PostgreSQL migrations (decimals as NUMERIC; times as ms).
+pub const POSTGRES_MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE tenants (
+    pk BIGSERIAL PRIMARY KEY,
+    tenant_id TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    md_version BIGINT NOT NULL DEFAULT 0,
+    created_at_ms BIGINT NOT NULL
+);
+CREATE TABLE stores (
+    pk BIGSERIAL PRIMARY KEY,
+    tenant_pk BIGINT NOT NULL REFERENCES tenants(pk),
+    store_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_at_ms BIGINT NOT NULL,
+    UNIQUE (tenant_pk, store_id)
+);
+CREATE TABLE terminals (
+    pk BIGSERIAL PRIMARY KEY,
+    store_pk BIGINT NOT NULL REFERENCES stores(pk),
+    terminal_id TEXT NOT NULL,
+    credential_lookup TEXT NOT NULL UNIQUE,
+    secret_hash TEXT NOT NULL,
+    enrolled_at_ms BIGINT NOT NULL,
+    last_seen_ms BIGINT,
+    held_through BIGINT NOT NULL DEFAULT 0,
+    newest_record_ms BIGINT,
+    journal_state TEXT,
+    UNIQUE (store_pk, terminal_id)
+);
+CREATE TABLE enrolment_codes (
+    code_hash TEXT PRIMARY KEY,
+    store_pk BIGINT NOT NULL REFERENCES stores(pk),
+    created_at_ms BIGINT NOT NULL,
+    expires_at_ms BIGINT NOT NULL,
+    used_at_ms BIGINT,
+    terminal_pk BIGINT REFERENCES terminals(pk)
+);
+CREATE TABLE records (
+    terminal_pk BIGINT NOT NULL REFERENCES terminals(pk),
+    seq BIGINT NOT NULL,
+    id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    document_type TEXT,
+    created_at_ms BIGINT NOT NULL,
+    received_at_ms BIGINT NOT NULL,
+    payload TEXT NOT NULL,
+    PRIMARY KEY (terminal_pk, seq)
+);
+CREATE TABLE stock (
+    store_pk BIGINT NOT NULL REFERENCES stores(pk),
+    sku TEXT NOT NULL,
+    qty NUMERIC NOT NULL,
+    PRIMARY KEY (store_pk, sku)
+);
+CREATE TABLE sales (
+    store_pk BIGINT NOT NULL REFERENCES stores(pk),
+    day TEXT NOT NULL,
+    terminal_pk BIGINT NOT NULL REFERENCES terminals(pk),
+    tender TEXT NOT NULL,
+    documents BIGINT NOT NULL,
+    amount NUMERIC NOT NULL,
+    PRIMARY KEY (store_pk, day, terminal_pk, tender)
+);
+CREATE TABLE md_changes (
+    tenant_pk BIGINT NOT NULL REFERENCES tenants(pk),
+    version BIGINT NOT NULL,
+    store_pk BIGINT REFERENCES stores(pk),
+    entity TEXT NOT NULL,
+    key TEXT NOT NULL,
+    op TEXT NOT NULL,
+    data TEXT NOT NULL,
+    superseded BOOLEAN NOT NULL DEFAULT FALSE,
+    published_at_ms BIGINT NOT NULL,
+    PRIMARY KEY (tenant_pk, version)
+);
+CREATE INDEX md_changes_live ON md_changes (tenant_pk, entity, key, store_pk) WHERE NOT superseded;
+"#];
+
+/// Wire name of a record kind.
+pub fn kind_str(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Document => "document",
+        RecordKind::StockMovement => "stock_movement",
+        RecordKind::JournalEntry => "journal_entry",
+        RecordKind::Audit => "audit",
+    }
+}
+
+/// Wire name of an entity.
+pub fn entity_str(entity: Entity) -> &'static str {
+    match entity {
+        Entity::Product => "product",
+        Entity::Barcode => "barcode",
+        Entity::Price => "price",
+        Entity::PriceTier => "price_tier",
+        Entity::Promotion => "promotion",
+        Entity::Customer => "customer",
+        Entity::CustomerGroup => "customer_group",
+        Entity::TaxRate => "tax_rate",
+        Entity::User => "user",
+        Entity::Role => "role",
+    }
+}
+
+/// Wire name of an op.
+pub fn op_str(op: ChangeOp) -> &'static str {
+    match op {
+        ChangeOp::Upsert => "upsert",
+        ChangeOp::Delete => "delete",
+    }
+}
+
+/// A stored change back in wire form.
+pub fn change(
+    version: i64,
+    entity: &str,
+    key: String,
+    op: &str,
+    data: &str,
+) -> Result<MasterDataChange, DbError> {
+    let bad = |what: &str| {
+        DbError::Backend(format!(
+            "stored master-data change {version} has a bad {what}"
+        ))
+    };
+    Ok(MasterDataChange {
+        version: u64::try_from(version).map_err(|_| bad("version"))?,
+        entity: serde_json::from_value(serde_json::Value::String(entity.to_owned()))
+            .map_err(|_| bad("entity"))?,
+        key,
+        op: serde_json::from_value(serde_json::Value::String(op.to_owned()))
+            .map_err(|_| bad("op"))?,
+        data: serde_json::from_str(data).map_err(|_| bad("data"))?,
+    })
+}
+
+/// Journal state from its stored JSON (absent = nothing received).
+pub fn journal_state(json: Option<&str>) -> Result<JournalState, DbError> {
+    match json {
+        None => Ok(JournalState::default()),
+        Some(text) => serde_json::from_str(text)
+            .map_err(|e| DbError::Backend(format!("stored journal state is unreadable: {e}"))),
+    }
+}
+
+/// Journal state to store.
+pub fn journal_json(state: &JournalState) -> Result<String, DbError> {
+    serde_json::to_string(state).map_err(|e| DbError::Backend(format!("journal state: {e}")))
+}

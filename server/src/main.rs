@@ -1,0 +1,214 @@
+//! `kasa-server` — the head-office binary.
+//!
+//! ```text
+//! kasa-server [--config FILE] [--database SPEC] serve [--listen ADDR]
+//! kasa-server migrate
+//! kasa-server tenant create ID --name NAME
+//! kasa-server store create --tenant ID ID --name NAME
+//! kasa-server enrol-code --tenant ID --store ID [--ttl-minutes N]
+//! kasa-server report sales|stock|terminals|journal --tenant ID [--format json|csv] [--from DAY] [--to DAY] [--store ID]
+//! ```
+//! `--database` is `sqlite:PATH` (default `sqlite:kasa-server.db`) or
+//! `postgres://user@host:port/db`; also `KASA_SERVER_DATABASE`.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use kasa_server::report::{Format, ReportFilter, ReportKind, report};
+use kasa_server::{AppState, ServerConfig, db};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "kasa-server",
+    version,
+    about = "Kasa head office: sync server, reports, master-data publishing"
+)]
+struct Cli {
+    /// JSON configuration file.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Database: sqlite:PATH or postgres://… (overrides config and KASA_SERVER_DATABASE).
+    #[arg(long, global = true)]
+    database: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (migrates first).
+    Serve {
+        /// host:port to listen on.
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Tenants.
+    Tenant {
+        #[command(subcommand)]
+        action: TenantAction,
+    },
+    /// Stores.
+    Store {
+        #[command(subcommand)]
+        action: StoreAction,
+    },
+    /// Make a single-use enrolment code for a store (printed once).
+    EnrolCode {
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        store: String,
+        /// Minutes until it expires (default from config: 1440).
+        #[arg(long)]
+        ttl_minutes: Option<u64>,
+    },
+    /// Print a report.
+    Report {
+        /// sales, stock, terminals or journal.
+        kind: String,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long, default_value = "csv")]
+        format: String,
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        store: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TenantAction {
+    /// Create a tenant.
+    Create {
+        id: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum StoreAction {
+    /// Create a store of a tenant.
+    Create {
+        id: String,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+fn init_logs(config: &ServerConfig) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if config.log_format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+    tracing::info!("shutting down");
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let mut config = ServerConfig::load(cli.config.as_deref())?;
+    if let Some(database) = cli.database {
+        config.database = database;
+    }
+    init_logs(&config);
+    let database = db::open(&config.database)
+        .await
+        .with_context(|| format!("cannot open database {}", config.database))?;
+    let version = database.migrate().await?;
+    match cli.command {
+        Command::Migrate => println!("schema version {version} ({})", database.backend()),
+        Command::Serve { listen } => {
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            let listener = tokio::net::TcpListener::bind(&config.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", config.listen))?;
+            tracing::info!(listen = %listener.local_addr()?, backend = database.backend(), admin_api = config.admin_token.is_some(), "kasa-server ready");
+            let state = AppState::new(database, config);
+            kasa_server::serve(listener, state, shutdown_signal()).await?;
+        }
+        Command::Tenant {
+            action: TenantAction::Create { id, name },
+        } => {
+            database.create_tenant(&id, &name, now_ms()).await?;
+            println!("tenant {id} created");
+        }
+        Command::Store {
+            action: StoreAction::Create { id, tenant, name },
+        } => {
+            database.create_store(&tenant, &id, &name, now_ms()).await?;
+            println!("store {id} of tenant {tenant} created");
+        }
+        Command::EnrolCode {
+            tenant,
+            store,
+            ttl_minutes,
+        } => {
+            let ttl = ttl_minutes.unwrap_or(config.enrolment_code_ttl_minutes);
+            let issued =
+                kasa_server::app::admin::issue_code(database.as_ref(), &tenant, &store, ttl)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("error[{}]: {}", e.code, e.message))?;
+            println!(
+                "{}\nvalid until {} — single use; type it into the till's enrolment screen",
+                issued.code, issued.expires_at
+            );
+        }
+        Command::Report {
+            kind,
+            tenant,
+            format,
+            from,
+            to,
+            store,
+        } => {
+            let kind: ReportKind = kind.parse().map_err(anyhow::Error::msg)?;
+            let format: Format = format.parse().map_err(anyhow::Error::msg)?;
+            let filter = ReportFilter {
+                from_day: from,
+                to_day: to,
+                store_id: store,
+            };
+            print!(
+                "{}",
+                report(database.as_ref(), &tenant, kind, &filter, format, now_ms()).await?
+            );
+        }
+    }
+    Ok(())
+}
