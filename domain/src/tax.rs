@@ -127,6 +127,18 @@ impl VatTable {
         }
     }
 
+    /// A preset by name, as written in a store's settings: `"bulgaria"` /
+    /// `"bg"` or `"georgia"` / `"ge"` (any case).
+    pub fn preset(name: &str) -> Result<Self, TaxError> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "bulgaria" | "bg" => Ok(VatTable::bulgaria()),
+            "georgia" | "ge" => Ok(VatTable::georgia()),
+            _ => Err(TaxError::UnknownPreset {
+                name: name.to_string(),
+            }),
+        }
+    }
+
     /// The rate of `class` valid on `on`.
     pub fn rate_for(&self, class: &str, on: NaiveDate) -> Result<Decimal, TaxError> {
         self.rate_row_for(class, on).map(|r| r.rate_percent)
@@ -404,6 +416,14 @@ pub enum TaxError {
         /// Start of the later row.
         second_from: NaiveDate,
     },
+    /// No preset of that name.
+    #[error(
+        "VAT preset '{name}' is unknown — use bulgaria or georgia, or list the rates explicitly"
+    )]
+    UnknownPreset {
+        /// The name asked for.
+        name: String,
+    },
     /// A row has a negative rate or ends before it starts.
     #[error(
         "VAT rate of class '{class}' starting {valid_from} is invalid (negative rate or end before start) — correct the row"
@@ -423,6 +443,7 @@ impl ErrorCode for TaxError {
             TaxError::NoRateOnDate { .. } => "tax.no_rate_on_date",
             TaxError::OverlappingRates { .. } => "tax.overlapping_rates",
             TaxError::InvalidRate { .. } => "tax.invalid_rate",
+            TaxError::UnknownPreset { .. } => "tax.unknown_preset",
         }
     }
 }

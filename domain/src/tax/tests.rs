@@ -18,6 +18,12 @@ fn bulgarian_and_georgian_presets() {
     assert_eq!(bg.rate_for("zero", today).unwrap(), dec!(0));
     assert_eq!(bg.classes(), vec!["reduced", "standard", "zero"]);
     bg.validate().unwrap();
+    assert_eq!(VatTable::preset(" BG ").unwrap(), bg);
+    assert_eq!(VatTable::preset("georgia").unwrap(), VatTable::georgia());
+    assert_eq!(
+        VatTable::preset("france").unwrap_err().code(),
+        "tax.unknown_preset"
+    );
     let ge = VatTable::georgia();
     assert_eq!(ge.rate_for("standard", today).unwrap(), dec!(18));
     ge.validate().unwrap();
