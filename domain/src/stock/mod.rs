@@ -38,6 +38,7 @@
 //! (negative stock is allowed and reported, never blocking).
 
 mod batch;
+mod documents;
 #[cfg(test)]
 mod tests;
 
@@ -50,6 +51,7 @@ use crate::ErrorCode;
 use crate::money::{Money, RoundingRule};
 
 pub use batch::{BatchStock, FifoAllocation, FifoResult, consume_fifo, split_by_batches};
+pub use documents::{SALE_PRICE_DP, movements_for_return, movements_for_sale};
 
 /// Decimals kept in the average cost.
 pub const AVG_COST_DP: u32 = 4;
