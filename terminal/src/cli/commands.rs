@@ -346,7 +346,8 @@ fn shift_cmd(cli: &Cli, action: &ShiftCommand, out: &Printer) -> Result<(), Term
             let user = users::login_by_pin(store.conn(), pin, at)?;
             let counted = shift::parse_counted(counted)?;
             let z = shift::close_shift(&mut store, &settings, &user, &counted, *blind, at)?;
-            out.show(&z, || z.describe());
+            let view = shift::ZView::of(&z, *blind);
+            out.show(&view, || view.describe());
         }
     }
     Ok(())
@@ -362,7 +363,8 @@ fn report(cli: &Cli, which: &ReportCommand, out: &Printer) -> Result<(), Termina
         }
         ReportCommand::Z { number } => {
             let z = shift::stored_z_report(store.conn(), &settings, number.as_deref())?;
-            out.show(&z, || z.describe());
+            let view = shift::ZView::of(&z, false);
+            out.show(&view, || view.describe());
         }
     }
     Ok(())

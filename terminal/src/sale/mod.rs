@@ -601,3 +601,6 @@ pub fn void_sale(
     tx.commit()?;
     Ok(SaleResult::voided(&completed, totals.total))
 }
+
+#[cfg(test)]
+mod tests;

@@ -13,13 +13,14 @@
 //!   amounts and the report. The Z report is numbered by its own series,
 //!   immutable (a document), and closes the shift.
 //!
-//! Sales and returns of the shift store their tenders *net* per kind (cash
-//! given minus change), so the amount expected in the drawer per tender is
-//! the sum of the tenders of all documents of the shift. The arithmetic of
-//! reports (expected, counted, variance) is in [`report`].
+//! The rules and arithmetic (float, cash in/out reasons and permissions,
+//! expected per tender, variance, the Z report) are
+//! [`kasa_domain::shift`]: the shift is rebuilt from its stored documents
+//! ([`report::records_of`]) before every action and report, so a report is
+//! always recomputed from what is durable.
 //!
 //! **Blind close:** with `blind`, the person closing does not see what was
-//! expected: the result shown to them has only the counted amounts; the
+//! expected: the view returned to them has only the counted amounts; the
 //! stored Z report (`kasa report z`) has expected, counted and variance for
 //! the manager.
 
@@ -30,12 +31,13 @@ use kasa_domain::ErrorCode;
 use kasa_domain::document::DocumentType;
 use kasa_domain::money::Money;
 use kasa_domain::numbering::DocNumber;
-use kasa_domain::permission::{Operator, Permission, authorize};
+use kasa_domain::permission::{Operator, Permission};
+use kasa_domain::shift::{Shift, TenderAmount, ZReport};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use uuid::Uuid;
 
-pub use report::{ShiftReport, TenderCount, ZReport, parse_counted};
+pub use report::{XReport, ZView, parse_counted};
 
 use crate::documents::{
     self, CompletedDocument, DocumentError, DocumentTender, NewDocument, fmt_time,
@@ -62,15 +64,9 @@ pub enum ShiftError {
         /// When.
         opened_at: String,
     },
-    /// An amount must be positive.
-    #[error("the amount must be greater than zero, got {0} — enter a positive amount")]
-    NonPositiveAmount(Money),
-    /// A float cannot be negative.
-    #[error("the float cannot be negative ({0}) — count the drawer again")]
-    NegativeFloat(Money),
-    /// A reason is required.
-    #[error("a reason is required for cash in / out — say why with --reason")]
-    MissingReason,
+    /// A shift rule (amount, reason, permission, cash not counted).
+    #[error(transparent)]
+    Rule(#[from] kasa_domain::shift::ShiftError),
     /// Counted amounts are malformed.
     #[error("counted amounts '{0}' are not valid — write them as cash=512.30,card=800.00")]
     BadCounted(String),
@@ -96,9 +92,7 @@ impl ErrorCode for ShiftError {
         match self {
             ShiftError::NoOpenShift => "shift.not_open",
             ShiftError::AlreadyOpen { .. } => "shift.already_open",
-            ShiftError::NonPositiveAmount(_) => "shift.non_positive_amount",
-            ShiftError::NegativeFloat(_) => "shift.negative_float",
-            ShiftError::MissingReason => "shift.missing_reason",
+            ShiftError::Rule(e) => e.code(),
             ShiftError::BadCounted(_) => "shift.bad_counted",
             ShiftError::NoZReport(_) => "shift.no_z_report",
             ShiftError::Users(e) => e.code(),
@@ -187,6 +181,19 @@ fn simple_doc(
     }
 }
 
+/// The open shift rebuilt from its documents.
+fn load_shift(
+    conn: &Connection,
+    settings: &TillSettings,
+    blind_close: bool,
+) -> Result<(OpenShift, Shift), ShiftError> {
+    let open = require_shift(conn, settings)?;
+    let docs = documents::for_shift(conn, open.id)?;
+    let records = report::records_of(&docs)?;
+    let shift = Shift::from_records(open.id, blind_close, records, None);
+    Ok((open, shift))
+}
+
 /// Open a shift with a counted float.
 pub fn open_shift(
     store: &mut Store,
@@ -195,9 +202,6 @@ pub fn open_shift(
     float: Money,
     at: NaiveDateTime,
 ) -> Result<CompletedDocument, ShiftError> {
-    if float.is_negative() {
-        return Err(ShiftError::NegativeFloat(float));
-    }
     let tx = store.write_tx()?;
     if let Some(open) = current_shift(&tx, settings)? {
         return Err(ShiftError::AlreadyOpen {
@@ -205,20 +209,23 @@ pub fn open_shift(
             opened_at: open.opened_at,
         });
     }
+    let id = documents::new_id();
+    // The domain checks the float.
+    Shift::open(id, &user.operator(), at, float, false)?;
     let mut doc = simple_doc(
         DocumentType::ShiftOpen,
         user,
-        Uuid::nil(),
+        id,
         at,
         float,
         serde_json::json!({ "float": float }),
     );
-    doc.shift_id = Some(doc.id);
+    doc.id = id;
     tx.execute(
         "INSERT INTO shifts (id, store_id, terminal_id, opened_by, opened_at, float)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![
-            doc.id.to_string(),
+            id.to_string(),
             settings.store_id,
             settings.terminal_id,
             user.login,
@@ -231,7 +238,8 @@ pub fn open_shift(
     Ok(done)
 }
 
-/// Cash in (`out_of_drawer = false`) or cash out (needs `CashOut`).
+/// Cash in (`out_of_drawer = false`) or cash out (needs `CashOut`: a
+/// cashier needs a manager's `approval_pin`; audited).
 #[allow(clippy::too_many_arguments)]
 pub fn cash_movement(
     store: &mut Store,
@@ -243,14 +251,8 @@ pub fn cash_movement(
     approval_pin: Option<&str>,
     at: NaiveDateTime,
 ) -> Result<CompletedDocument, ShiftError> {
-    if amount.is_negative() || amount.is_zero() {
-        return Err(ShiftError::NonPositiveAmount(amount));
-    }
-    if reason.trim().is_empty() {
-        return Err(ShiftError::MissingReason);
-    }
     let tx = store.write_tx()?;
-    let shift = require_shift(&tx, settings)?;
+    let (open, mut shift) = load_shift(&tx, settings, false)?;
     let operator: Operator = user.operator();
     let mut approved_by = None;
     if out_of_drawer {
@@ -265,9 +267,10 @@ pub fn cash_movement(
             )?),
             _ => None,
         };
-        let auth = authorize(&operator, Permission::CashOut, approval.as_ref())
-            .map_err(UserError::from)?;
+        let auth = shift.cash_out(&operator, at, amount, reason, approval.as_ref())?;
         approved_by = auth.approved.then_some(auth.authorized_by);
+    } else {
+        shift.cash_in(&operator, at, amount, reason)?;
     }
     let (doc_type, signed) = if out_of_drawer {
         (DocumentType::CashOut, -amount)
@@ -277,7 +280,7 @@ pub fn cash_movement(
     let doc = simple_doc(
         doc_type,
         user,
-        shift.id,
+        open.id,
         at,
         signed,
         serde_json::json!({ "amount": amount, "reason": reason }),
@@ -310,12 +313,13 @@ pub fn no_sale(
     at: NaiveDateTime,
 ) -> Result<CompletedDocument, ShiftError> {
     let tx = store.write_tx()?;
-    let shift = require_shift(&tx, settings)?;
-    authorize(&user.operator(), Permission::NoSale, None).map_err(UserError::from)?;
+    let (open, mut shift) = load_shift(&tx, settings, false)?;
+    let reason = (!reason.trim().is_empty()).then(|| reason.to_string());
+    shift.no_sale(&user.operator(), at, reason.clone(), None)?;
     let doc = simple_doc(
         DocumentType::NoSale,
         user,
-        shift.id,
+        open.id,
         at,
         Money::ZERO,
         serde_json::json!({ "reason": reason }),
@@ -342,61 +346,62 @@ pub fn x_report(
     conn: &Connection,
     settings: &TillSettings,
     at: NaiveDateTime,
-) -> Result<ShiftReport, ShiftError> {
-    let shift = require_shift(conn, settings)?;
-    let docs = documents::for_shift(conn, shift.id)?;
-    Ok(report::shift_report(&shift, &docs, at))
+) -> Result<XReport, ShiftError> {
+    let (open, shift) = load_shift(conn, settings, false)?;
+    Ok(XReport {
+        shift_id: open.id,
+        opened_by: open.opened_by,
+        at,
+        report: shift.x_report(),
+    })
 }
 
-/// Close the open shift with the counted amounts: writes the ShiftClose and
-/// the numbered Z report in one transaction. With `blind`, the returned
-/// report hides the expected amounts and variances (they are stored).
+/// Close the open shift with the counted amounts: the ShiftClose document
+/// and the numbered Z report (its own gapless series) in one transaction;
+/// the shift is closed and nothing can be added to it. Returns the stored
+/// Z report; show it with [`ZView::of`] (hiding expected amounts on a blind
+/// close).
 pub fn close_shift(
     store: &mut Store,
     settings: &TillSettings,
     user: &User,
-    counted: &[TenderCount],
+    counted: &[TenderAmount],
     blind: bool,
     at: NaiveDateTime,
 ) -> Result<ZReport, ShiftError> {
     let tx = store.write_tx()?;
-    let shift = require_shift(&tx, settings)?;
-    let docs = documents::for_shift(&tx, shift.id)?;
-    let x = report::shift_report(&shift, &docs, at);
-    let mut z = report::z_report(x, counted, &user.login, blind);
-
+    let (open, mut shift) = load_shift(&tx, settings, blind)?;
+    // The Z number is the next of its series, taken in this transaction, so
+    // the Z document written below gets exactly this number.
+    let z_number = documents::numbering::peek_next(
+        &tx,
+        &settings.store_id,
+        &settings.terminal_id,
+        DocumentType::ZReport.code(),
+    )?;
+    let z = shift.close(&user.operator(), at, counted, z_number)?;
     let close = simple_doc(
         DocumentType::ShiftClose,
         user,
-        shift.id,
+        open.id,
         at,
         Money::ZERO,
         serde_json::json!({ "counted": counted, "blind": blind }),
     );
     documents::complete_document(&tx, settings, close)?;
-    // The Z number is the next of its series; taken in this transaction, so
-    // the document written below gets exactly this number.
-    z.number = DocNumber(documents::numbering::peek_next(
-        &tx,
-        &settings.store_id,
-        &settings.terminal_id,
-        DocumentType::ZReport.code(),
-    )?)
-    .to_string();
-    let z_total = z.report.sales_total - z.report.returns_total;
     let body = serde_json::to_value(&z)
         .map_err(|e| DocumentError::Corrupt("z report".to_string(), e.to_string()))?;
-    let mut z_doc = simple_doc(DocumentType::ZReport, user, shift.id, at, Money::ZERO, body);
-    z_doc.total = z_total;
-    z_doc.journal = documents::journal_event(DocumentType::ZReport, z_total);
+    let mut z_doc = simple_doc(DocumentType::ZReport, user, open.id, at, Money::ZERO, body);
+    z_doc.total = z.report.net_sales;
+    z_doc.journal = documents::journal_event(DocumentType::ZReport, z.report.net_sales);
     let done = documents::complete_document(&tx, settings, z_doc)?;
-    debug_assert_eq!(done.number, z.number);
+    debug_assert_eq!(done.number, DocNumber(z_number).to_string());
     tx.execute(
         "UPDATE shifts SET closed_at = ?1, closed_by = ?2, z_number = ?3 WHERE id = ?4",
-        params![fmt_time(at), user.login, done.number, shift.id.to_string()],
+        params![fmt_time(at), user.login, done.number, open.id.to_string()],
     )?;
     tx.commit()?;
-    Ok(if blind { z.blinded() } else { z })
+    Ok(z)
 }
 
 /// A stored Z report: the last one, or the one with `number`.
@@ -424,8 +429,7 @@ pub fn stored_z_report(
             documents::load(conn, id)?.ok_or_else(|| ShiftError::NoZReport(id.to_string()))?
         }
     };
-    let mut z: ZReport = serde_json::from_value(doc.body.clone())
-        .map_err(|e| DocumentError::Corrupt(doc.id.to_string(), e.to_string()))?;
-    z.number = doc.number;
-    Ok(z)
+    serde_json::from_value(doc.body.clone()).map_err(|e| {
+        ShiftError::Documents(DocumentError::Corrupt(doc.id.to_string(), e.to_string()))
+    })
 }
