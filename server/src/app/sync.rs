@@ -40,26 +40,31 @@ fn encoding(headers: &HeaderMap) -> Result<BodyEncoding, ApiError> {
 /// A request after hello may name its version; one the server does not
 /// speak is refused (absent = the server's current version).
 fn check_protocol_header(headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(value) = headers.get(PROTOCOL_HEADER) else {
-        return Ok(());
-    };
-    let text = value.to_str().unwrap_or("");
-    let parsed = text.split_once('.').and_then(|(major, minor)| {
-        Some(ProtocolVersion::new(
-            major.parse().ok()?,
-            minor.parse().ok()?,
-        ))
-    });
-    match parsed {
-        Some(v) if VersionRange::SUPPORTED.contains(v) => Ok(()),
-        Some(got) => Err(ApiError::sync(&BatchError::UnknownVersion {
-            got,
-            accepted: VersionRange::SUPPORTED,
-        })),
-        None => Err(ApiError::sync(&BatchError::Malformed {
-            reason: format!("header {PROTOCOL_HEADER}: \"{text}\" is not major.minor"),
-        })),
+    // every value counts: a request naming two versions must not pass on the first
+    for value in headers.get_all(PROTOCOL_HEADER) {
+        let text = value.to_str().unwrap_or("");
+        let parsed = text.split_once('.').and_then(|(major, minor)| {
+            Some(ProtocolVersion::new(
+                major.parse().ok()?,
+                minor.parse().ok()?,
+            ))
+        });
+        match parsed {
+            Some(v) if VersionRange::SUPPORTED.contains(v) => {}
+            Some(got) => {
+                return Err(ApiError::sync(&BatchError::UnknownVersion {
+                    got,
+                    accepted: VersionRange::SUPPORTED,
+                }));
+            }
+            None => {
+                return Err(ApiError::sync(&BatchError::Malformed {
+                    reason: format!("header {PROTOCOL_HEADER}: \"{text}\" is not major.minor"),
+                }));
+            }
+        }
     }
+    Ok(())
 }
 
 /// `POST /sync/v1/hello`.
