@@ -117,11 +117,48 @@ fn rfc3339(ms: i64) -> Option<String> {
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
 }
 
-fn render<T: Serialize>(rows: &[T], format: Format) -> Result<String, DbError> {
+const SALES_COLUMNS: &[&str] = &[
+    "store_id",
+    "day",
+    "terminal_id",
+    "tender",
+    "documents",
+    "amount",
+];
+const STOCK_COLUMNS: &[&str] = &["store_id", "sku", "qty"];
+const TERMINAL_COLUMNS: &[&str] = &[
+    "store_id",
+    "terminal_id",
+    "held_through",
+    "last_seen",
+    "seconds_since_seen",
+    "newest_record",
+];
+const JOURNAL_COLUMNS: &[&str] = &[
+    "store_id",
+    "terminal_id",
+    "status",
+    "entries_received",
+    "entries_verified",
+    "last_verified_seq",
+    "last_verified_hash",
+    "broken_seq",
+    "broken_code",
+    "broken_message",
+];
+
+/// Rows as JSON, or as CSV whose header row is written even when there are
+/// no rows (a spreadsheet import then still sees the columns).
+fn render<T: Serialize>(rows: &[T], format: Format, columns: &[&str]) -> Result<String, DbError> {
     match format {
         Format::Json => serde_json::to_string(rows).map_err(|e| DbError::Backend(e.to_string())),
         Format::Csv => {
-            let mut writer = csv::Writer::from_writer(Vec::new());
+            let mut writer = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(Vec::new());
+            writer
+                .write_record(columns)
+                .map_err(|e| DbError::Backend(format!("csv: {e}")))?;
             for row in rows {
                 writer
                     .serialize(row)
@@ -148,11 +185,12 @@ pub async fn report(
         ReportKind::Sales => {
             let from = filter.from_day.as_deref().unwrap_or("0000-01-01");
             let to = filter.to_day.as_deref().unwrap_or("9999-12-31");
-            render(&db.sales(tenant_id, from, to).await?, format)
+            render(&db.sales(tenant_id, from, to).await?, format, SALES_COLUMNS)
         }
         ReportKind::Stock => render(
             &db.stock(tenant_id, filter.store_id.as_deref()).await?,
             format,
+            STOCK_COLUMNS,
         ),
         ReportKind::Terminals => {
             let rows: Vec<TerminalLagRow> = db
@@ -168,7 +206,7 @@ pub async fn report(
                     newest_record: t.newest_record_ms.and_then(rfc3339),
                 })
                 .collect();
-            render(&rows, format)
+            render(&rows, format, TERMINAL_COLUMNS)
         }
         ReportKind::Journal => {
             let rows: Vec<JournalStatusRow> = db
@@ -188,7 +226,55 @@ pub async fn report(
                     broken_message: j.state.broken.map(|b| b.message),
                 })
                 .collect();
-            render(&rows, format)
+            render(&rows, format, JOURNAL_COLUMNS)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::{SalesRow, StockRow};
+
+    #[test]
+    fn csv_header_matches_the_row_fields_and_is_written_without_rows() {
+        let rows = vec![StockRow {
+            store_id: "S001".into(),
+            sku: "1,001".into(),
+            qty: "-1.5".parse().unwrap(),
+        }];
+        assert_eq!(
+            render(&rows, Format::Csv, STOCK_COLUMNS).unwrap(),
+            "store_id,sku,qty\nS001,\"1,001\",-1.5\n"
+        );
+        assert_eq!(
+            render::<SalesRow>(&[], Format::Csv, SALES_COLUMNS).unwrap(),
+            "store_id,day,terminal_id,tender,documents,amount\n"
+        );
+        assert_eq!(
+            render::<SalesRow>(&[], Format::Json, SALES_COLUMNS).unwrap(),
+            "[]"
+        );
+        // the column lists follow the structs' field order
+        let sales = SalesRow {
+            store_id: "S".into(),
+            day: "d".into(),
+            terminal_id: "T".into(),
+            tender: "cash".into(),
+            documents: 1,
+            amount: "1".parse().unwrap(),
+        };
+        let keys: Vec<String> = serde_json::to_value(&sales)
+            .unwrap()
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        let mut expected: Vec<String> = SALES_COLUMNS.iter().map(|c| c.to_string()).collect();
+        expected.sort();
+        let mut got = keys;
+        got.sort();
+        assert_eq!(got, expected);
     }
 }

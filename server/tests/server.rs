@@ -13,7 +13,7 @@ use kasa_sync_protocol::{
     BodyEncoding, Hello, ProtocolVersion, VersionRange, encode_body, examples,
 };
 use serde_json::{Value, json};
-use support::{ADMIN, Server, dec, test_config};
+use support::{ADMIN, Server, test_config};
 
 /// Generate `sqlite_<story>` and `postgres_<story>` tests.
 macro_rules! story {
@@ -599,16 +599,17 @@ async fn projections_are_exact_after_retries_and_journal_breaks_are_found(db: Ar
     assert_eq!(
         (
             row("cash")["documents"].as_i64(),
-            dec(row("cash")["amount"].as_str().unwrap())
+            row("cash")["amount"].as_str()
         ),
-        (Some(23), dec("30.00"))
+        // exact text: both backends keep the money's scale
+        (Some(23), Some("30.00"))
     );
     assert_eq!(
         (
             row("card")["documents"].as_i64(),
-            dec(row("card")["amount"].as_str().unwrap())
+            row("card")["amount"].as_str()
         ),
-        (Some(10), dec("12.50"))
+        (Some(10), Some("12.50"))
     );
     let none = server
         .admin_get("/admin/v1/tenants/acme/reports/sales?from=2026-11-22")

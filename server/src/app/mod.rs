@@ -23,10 +23,9 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post};
-use kasa_sync_protocol::{BodyError, Capabilities, Feature, http as paths, limits};
+use kasa_sync_protocol::{BodyError, Capabilities, Feature, http as paths};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
@@ -216,8 +215,6 @@ async fn openapi() -> impl axum::response::IntoResponse {
 
 /// The whole application.
 pub fn router(state: Arc<AppState>) -> Router {
-    // raw slack for a gzip body of incompressible data; the inflated limit is checked after
-    let upload_raw = usize::try_from(limits::MAX_BATCH_BYTES).unwrap_or(usize::MAX) + 64 * 1024;
     Router::new()
         .route(paths::HELLO_PATH, post(sync::hello))
         .route("/enrol", post(sync::enrol))
@@ -233,7 +230,6 @@ pub fn router(state: Arc<AppState>) -> Router {
             metrics::track,
         ))
         .layer(TraceLayer::new_for_http())
-        .layer(DefaultBodyLimit::max(upload_raw.max(MAX_ADMIN_BODY_BYTES)))
         .with_state(state)
 }
 

@@ -565,7 +565,7 @@ impl Database for PostgresDatabase {
                     terminal_id: r.get(2),
                     tender: r.get(3),
                     documents: r.get(4),
-                    amount: parse_decimal(r.get(5))?.normalize(),
+                    amount: parse_decimal(r.get(5))?,
                 })
             })
             .collect()

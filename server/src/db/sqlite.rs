@@ -627,7 +627,7 @@ impl Database for SqliteDatabase {
                 out.push(StockRow {
                     store_id,
                     sku,
-                    qty: parse_decimal(&qty)?,
+                    qty: parse_decimal(&qty)?.normalize(),
                 });
             }
             Ok(out)
