@@ -14,7 +14,7 @@
 //! (`str::to_lowercase`, full Unicode, so «Хляб» → «хляб»; SQLite's `lower()`
 //! only knows ASCII). The FTS5 table `product_search` indexes `name_norm`
 //! (contentless, rows keyed by `products.id`) with the `unicode61` tokenizer
-//! and prefix indexes for 1–3 characters, so search-as-you-type by word
+//! and prefix indexes for 1 and 2 characters, so search-as-you-type by word
 //! prefix is an index lookup even on a million products; substring search
 //! falls back to `instr(name_norm, …)` (see `catalog::search`).
 
@@ -31,12 +31,14 @@ CREATE TABLE products (
     vat_class      TEXT NOT NULL,
     lifecycle      TEXT NOT NULL DEFAULT 'ACTIVE'
                    CHECK (lifecycle IN ('NEW', 'ACTIVE', 'PHASE_OUT', 'DISCONTINUED', 'ARCHIVED')),
-    plu            INTEGER UNIQUE CHECK (plu IS NULL OR plu >= 0),
+    plu            INTEGER CHECK (plu IS NULL OR plu >= 0),
     tracks_batches INTEGER NOT NULL DEFAULT 0 CHECK (tracks_batches IN (0, 1)),
     markup_percent TEXT,
     cost           TEXT
 ) STRICT;
 
+-- Partial: most products have no PLU and cost nothing here.
+CREATE UNIQUE INDEX products_plu ON products (plu) WHERE plu IS NOT NULL;
 CREATE INDEX products_group ON products (product_group);
 
 -- gtin: the code as GTIN-14 (kasa_domain::barcode::to_gtin14), so an UPC-A,
@@ -107,7 +109,7 @@ CREATE VIRTUAL TABLE product_search USING fts5 (
     content = '',
     contentless_delete = 1,
     tokenize = 'unicode61 remove_diacritics 0',
-    prefix = '1 2 3'
+    prefix = '1 2'
 );
 "#;
 

@@ -94,6 +94,7 @@ pub fn import_customers<R: Read>(
                 RowOutcome::Inserted
             }))
         },
+        |_| Ok(()),
     )
 }
 

@@ -186,6 +186,7 @@ pub(crate) fn run_csv<R: Read>(
     batch_rows: usize,
     progress: &mut dyn FnMut(ImportProgress),
     mut row: impl FnMut(&Transaction<'_>, &Fields<'_>) -> RowResult,
+    mut before_commit: impl FnMut(&Transaction<'_>) -> Result<(), CatalogError>,
 ) -> Result<ImportReport, CatalogError> {
     let read_error = |source| CatalogError::Read {
         file: layout.file,
@@ -215,6 +216,50 @@ pub(crate) fn run_csv<R: Read>(
     }
 
     store.conn_mut().set_prepared_statement_cache_capacity(64);
+    // A bigger page cache while importing: a million-row catalog's indexes
+    // do not fit SQLite's default 2 MB and would be re-read page by page.
+    let cache_pages: i64 = store
+        .conn()
+        .query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+    store
+        .conn()
+        .pragma_update(None, "cache_size", IMPORT_CACHE_KIB)?;
+    let result = run_batches(
+        store,
+        layout,
+        &mut csv,
+        &header,
+        &index,
+        batch_rows,
+        progress,
+        &mut row,
+        &mut before_commit,
+    );
+    store
+        .conn()
+        .pragma_update(None, "cache_size", cache_pages)?;
+    result
+}
+
+/// Page cache while importing, in KiB (negative = KiB for `cache_size`).
+const IMPORT_CACHE_KIB: i64 = -65_536;
+
+#[allow(clippy::too_many_arguments)]
+fn run_batches<R: Read>(
+    store: &mut Store,
+    layout: &CsvLayout,
+    csv: &mut csv::Reader<R>,
+    header: &csv::StringRecord,
+    index: &[Option<usize>],
+    batch_rows: usize,
+    progress: &mut dyn FnMut(ImportProgress),
+    row: &mut impl FnMut(&Transaction<'_>, &Fields<'_>) -> RowResult,
+    before_commit: &mut impl FnMut(&Transaction<'_>) -> Result<(), CatalogError>,
+) -> Result<ImportReport, CatalogError> {
+    let read_error = |source| CatalogError::Read {
+        file: layout.file,
+        source,
+    };
     let batch_rows = batch_rows.max(1);
     let mut report = ImportReport::default();
     let mut record = csv::StringRecord::new();
@@ -254,7 +299,7 @@ pub(crate) fn run_csv<R: Read>(
             let line = record.position().map_or(line, |p| p.line());
             let fields = Fields {
                 record: &record,
-                index: &index,
+                index,
             };
             match row(&tx, &fields)? {
                 Ok(RowOutcome::Inserted) => report.inserted += 1,
@@ -267,6 +312,7 @@ pub(crate) fn run_csv<R: Read>(
                 }),
             }
         }
+        before_commit(&tx)?;
         tx.commit()?;
         progress(report.progress(csv.position().byte(), finished));
     }

@@ -174,5 +174,6 @@ pub fn import_price_tiers<R: Read>(
                 RowOutcome::Inserted
             }))
         },
+        |_| Ok(()),
     )
 }
