@@ -42,6 +42,7 @@ story!(tenants_and_stores_are_isolated);
 story!(projections_are_exact_after_retries_and_journal_breaks_are_found);
 story!(master_data_is_published_and_pulled_by_cursor_in_pages);
 story!(concurrent_resends_are_applied_once);
+story!(a_lossy_network_still_delivers_each_record_once);
 
 async fn enrolment_codes_are_single_use_and_expire(db: Arc<dyn Database>) {
     let server = Server::start(db, test_config()).await;
@@ -881,6 +882,130 @@ async fn concurrent_resends_are_applied_once(db: Arc<dyn Database>) {
         stock,
         json!([{"store_id":"S001","sku":"1001","qty":"-30"},{"store_id":"S001","sku":"2040","qty":"-60"}])
     );
+}
+
+async fn a_lossy_network_still_delivers_each_record_once(db: Arc<dyn Database>) {
+    use kasa_server::fault_proxy::{FaultPlan, FaultProxy};
+    let server = Server::start(db.clone(), test_config()).await;
+    server.tenant_with_store("acme", "S001").await;
+    let mut total_faults = kasa_server::fault_proxy::FaultCounts::default();
+    for seed in [1u64, 2, 3] {
+        let mut till = server.till("acme", "S001", &format!("T{seed}")).await;
+        for i in 0..40 {
+            till.sell(
+                false,
+                &[
+                    ("1001", "1"),
+                    (if i % 2 == 0 { "2040" } else { "3000" }, "0.5"),
+                ],
+                &[("cash", "1.00")],
+            );
+        }
+        let last = till.last_seq();
+        let proxy = FaultProxy::start(
+            server.addr,
+            FaultPlan {
+                seed,
+                ..FaultPlan::lossy()
+            },
+        )
+        .await
+        .unwrap();
+        let auth = format!("Bearer {}", till.credential);
+        let mut held = 0;
+        for _round in 0..2_000 {
+            let status = server
+                .try_send_via(
+                    proxy.addr(),
+                    Method::GET,
+                    "/sync/v1/upload/status",
+                    &[("authorization", &auth)],
+                    Vec::new(),
+                )
+                .await;
+            match status {
+                Ok(r) if r.status == StatusCode::OK => {
+                    held = r.json()["highest_contiguous_seq"].as_u64().unwrap()
+                }
+                _ => continue,
+            }
+            if held == last {
+                break;
+            }
+            let batch = till.batch(held + 1, (held + 25).min(last));
+            let body = serde_json::to_vec(&batch).unwrap();
+            // the answer may be lost; the next status tells what arrived
+            let _ = server
+                .try_send_via(
+                    proxy.addr(),
+                    Method::POST,
+                    "/sync/v1/upload",
+                    &[
+                        ("authorization", &auth),
+                        ("content-type", "application/json"),
+                    ],
+                    body,
+                )
+                .await;
+        }
+        assert_eq!(held, last, "seed {seed}: the till never caught up");
+        let terminal_pk = db
+            .credential(till.credential.split('.').nth(1).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .identity
+            .terminal_pk;
+        assert_eq!(
+            db.record_count(terminal_pk).await.unwrap(),
+            last,
+            "seed {seed}"
+        );
+        let counts = proxy.counts();
+        eprintln!("seed {seed}: {counts:?}");
+        total_faults.dropped += counts.dropped;
+        total_faults.duplicated += counts.duplicated;
+        total_faults.cut += counts.cut;
+    }
+    assert!(
+        total_faults.dropped > 0 && total_faults.duplicated > 0 && total_faults.cut > 0,
+        "{total_faults:?}"
+    );
+    // 3 tills × 40 sales: 120 of 1001, 60 × 0.5 of 2040 and of 3000 — each once
+    let stock = server
+        .admin_get("/admin/v1/tenants/acme/reports/stock")
+        .await
+        .json();
+    assert_eq!(
+        stock,
+        json!([{"store_id":"S001","sku":"1001","qty":"-120"},{"store_id":"S001","sku":"2040","qty":"-30"},{"store_id":"S001","sku":"3000","qty":"-30"}])
+    );
+    let journal = server
+        .admin_get("/admin/v1/tenants/acme/reports/journal")
+        .await
+        .json();
+    for row in journal.as_array().unwrap() {
+        assert_eq!(
+            (
+                row["status"].as_str(),
+                row["entries_verified"].as_u64(),
+                row["entries_received"].as_u64()
+            ),
+            (Some("verified"), Some(40), Some(40)),
+            "{row}"
+        );
+    }
+    let sales = server
+        .admin_get("/admin/v1/tenants/acme/reports/sales")
+        .await
+        .json();
+    let documents: i64 = sales
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["documents"].as_i64().unwrap())
+        .sum();
+    assert_eq!(documents, 120);
 }
 
 #[tokio::test]

@@ -178,6 +178,52 @@ impl Server {
         }
     }
 
+    /// Like [`Server::send`] but to another address (a proxy) and without
+    /// panicking on network errors, which a lossy network makes normal.
+    pub async fn try_send_via(
+        &self,
+        addr: SocketAddr,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Result<Reply, String> {
+        let mut request = hyper::Request::builder()
+            .method(method)
+            .uri(format!("http://{addr}{path}"));
+        // one connection per request, so each request gets its own fault draw
+        request = request.header("connection", "close");
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let request = request
+            .body(Full::new(Bytes::from(body)))
+            .map_err(|e| e.to_string())?;
+        let exchange = async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|e| e.to_string())?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| e.to_string())?
+                .to_bytes();
+            Ok(Reply {
+                status,
+                headers,
+                body,
+            })
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(10), exchange)
+            .await
+            .map_err(|_| "timed out".to_owned())?
+    }
+
     pub async fn admin_post(&self, path: &str, body: Value) -> Reply {
         let auth = format!("Bearer {ADMIN}");
         self.send(
