@@ -1,0 +1,112 @@
+//! Sync status (from the outbox until the sync loop exists), devices and
+//! settings: discovery, printer choice, test print, open drawer.
+
+use kasa_drivers::printer::{Receipt, TextStyle};
+use rusqlite::{Connection, OptionalExtension};
+use tauri::State;
+
+use crate::dto::{DevicesView, DiscoveredDevice, PrintOutcome, SyncStatusView};
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+/// Outbox figures: queued records and the oldest one's time.
+pub fn sync_status_of(conn: &Connection) -> ApiResult<SyncStatusView> {
+    let queued = kasa_terminal::documents::outbox::queued_count(conn)?;
+    let oldest: Option<String> = conn
+        .query_row(
+            "SELECT MIN(created_at) FROM outbox WHERE status = 'queued'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    Ok(SyncStatusView {
+        online: false,
+        queued: queued as u32,
+        oldest_unsynced_at: oldest,
+        last_sync_at: None,
+        last_error: Some("no head-office server is configured — records wait in the outbox".to_string()),
+    })
+}
+
+/// Outbox count and oldest unsynced record.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn sync_status(state: State<'_, AppState>) -> ApiResult<SyncStatusView> {
+    sync_status_of(state.till().store.conn())
+}
+
+/// Devices, their state, what discovery finds, recent print jobs.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn devices(state: State<'_, AppState>) -> ApiResult<DevicesView> {
+    let devices = &state.devices;
+    let (discovered, discovery_error) = match kasa_drivers::discovery::discover() {
+        Ok(found) => {
+            let mut list: Vec<DiscoveredDevice> = found
+                .serial_ports
+                .iter()
+                .map(|p| DiscoveredDevice {
+                    kind: "serial".to_string(),
+                    uri: p.uri.clone(),
+                    label: format!("{} ({:?})", p.path, p.attachment),
+                })
+                .collect();
+            list.extend(found.usb_printers.iter().map(|p| DiscoveredDevice {
+                kind: "usb_printer".to_string(),
+                uri: p.uri.clone(),
+                label: format!(
+                    "{} {}",
+                    p.manufacturer.clone().unwrap_or_default(),
+                    p.product.clone().unwrap_or_else(|| format!("{:04x}:{:04x}", p.vendor_id, p.product_id))
+                ),
+            }));
+            (list, None)
+        }
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    let mut discovered = discovered;
+    if let Some(sim) = &devices.sim {
+        discovered.insert(
+            0,
+            DiscoveredDevice {
+                kind: "tcp_printer".to_string(),
+                uri: sim.uri().to_string(),
+                label: "Demo printer simulator".to_string(),
+            },
+        );
+    }
+    Ok(DevicesView {
+        devices: vec![devices.printer_status()],
+        discovered,
+        discovery_error,
+        jobs: devices.jobs(10),
+    })
+}
+
+/// Choose the receipt printer (`null` = none).
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn set_printer(state: State<'_, AppState>, uri: Option<String>) -> ApiResult<DevicesView> {
+    state
+        .devices
+        .set_printer(uri.filter(|u| !u.trim().is_empty()))?;
+    devices(state)
+}
+
+/// Queue a test page.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn test_print(state: State<'_, AppState>) -> ApiResult<PrintOutcome> {
+    let mut r = Receipt::new();
+    r.text("Kasa", TextStyle::heading());
+    r.text("Test print / Пробен печат", TextStyle::centered());
+    r.separator();
+    r.row("ABCDEFGHIJ", "0123456789");
+    r.row("АБВГДЕЖЗИЙ", "€ 1.23");
+    r.feed(2);
+    r.cut();
+    Ok(state.devices.print(r))
+}
+
+/// Open the cash drawer (through the printer).
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn open_drawer(state: State<'_, AppState>) -> ApiResult<()> {
+    state.devices.open_drawer()
+}

@@ -1,0 +1,127 @@
+//! Long-lived state, registered once with Tauri: the till (store,
+//! settings, who is logged in, the open sale) behind one `Mutex` — SQLite
+//! has one writer anyway and every command is a few milliseconds — and
+//! the devices.
+//!
+//! Decision: the logged-in user's PIN is kept in memory for the session
+//! because `kasa_terminal::sale::returns::run_return_script` takes the
+//! cashier's PIN rather than a `User` (asked for in the report); it is
+//! dropped on logout and never written anywhere.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::NaiveDateTime;
+use kasa_terminal::sale::SaleSession;
+use kasa_terminal::settings::TillSettings;
+use kasa_terminal::store::Store;
+use kasa_terminal::users::User;
+
+use crate::devices::Devices;
+use crate::dto::{CountEntryView, ReceiptView};
+use crate::error::{ApiError, ApiResult};
+
+/// Who is logged in.
+#[derive(Debug, Clone)]
+pub struct LoggedIn {
+    pub user: User,
+    pub pin: String,
+}
+
+/// A count session this till is working on.
+#[derive(Debug, Clone)]
+pub struct CountInProgress {
+    pub id: String,
+    pub blind: bool,
+    pub scope: String,
+    pub entries: Vec<CountEntryView>,
+}
+
+/// The till: the store and what the cashier is doing.
+#[derive(Debug)]
+pub struct Till {
+    pub store: Store,
+    pub settings: TillSettings,
+    pub logged_in: Option<LoggedIn>,
+    pub sale: Option<SaleSession>,
+    pub last_line_no: Option<u32>,
+    pub count: Option<CountInProgress>,
+    pub last_receipt: Option<ReceiptView>,
+}
+
+impl Till {
+    /// The logged-in user or `desktop.not_logged_in`.
+    pub fn user(&self) -> ApiResult<&User> {
+        self.logged_in
+            .as_ref()
+            .map(|l| &l.user)
+            .ok_or_else(ApiError::not_logged_in)
+    }
+
+    /// The open sale or `desktop.no_sale`.
+    pub fn sale_mut(&mut self) -> ApiResult<&mut SaleSession> {
+        self.sale.as_mut().ok_or_else(ApiError::no_sale)
+    }
+}
+
+/// Everything the commands share.
+#[derive(Debug)]
+pub struct AppState {
+    till: Mutex<Till>,
+    pub devices: Arc<Devices>,
+    pub data_dir: PathBuf,
+    pub demo: bool,
+}
+
+impl AppState {
+    /// Open the store in `<data_dir>/kasa.db` (seeding the demo store when
+    /// asked and empty) and the devices.
+    pub fn open(data_dir: &Path, demo: bool) -> ApiResult<AppState> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            ApiError::new(
+                "desktop.data_dir",
+                format!("cannot create {} ({e}) — pass a writable --data-dir", data_dir.display()),
+            )
+        })?;
+        let db = data_dir.join("kasa.db");
+        if demo && crate::demo::is_empty(&db) {
+            crate::demo::seed(&db)?;
+        }
+        let store = Store::open(&db)?;
+        let settings = kasa_terminal::settings::load(store.conn()).map_err(|e| {
+            let mut api = ApiError::of(&e);
+            api.message = format!(
+                "{} — initialise the till with `kasa init` and import a catalog, or start with --demo",
+                api.message
+            );
+            api
+        })?;
+        let devices = Arc::new(Devices::open(data_dir, demo)?);
+        Ok(AppState {
+            till: Mutex::new(Till {
+                store,
+                settings,
+                logged_in: None,
+                sale: None,
+                last_line_no: None,
+                count: None,
+                last_receipt: None,
+            }),
+            devices,
+            data_dir: data_dir.to_path_buf(),
+            demo,
+        })
+    }
+
+    /// The till, locked. A panic in another command does not brick the
+    /// till: the state is still consistent because every write is one
+    /// SQLite transaction.
+    pub fn till(&self) -> MutexGuard<'_, Till> {
+        self.till.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The wall clock, UTC, as the till core takes it.
+pub fn now() -> NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}

@@ -1,0 +1,74 @@
+// Sync status and devices & settings.
+import { api } from "../api";
+import { register, setSyncStatus } from "../app";
+import { clear, h } from "../dom";
+import { getLang, setLang, t, type Lang } from "../i18n";
+import { guarded, toast } from "../ui";
+
+register("sync", async () => {
+  const s = await api.syncStatus();
+  setSyncStatus(s);
+  const row = (label: string, value: string, id: string) => h("div", { class: "row" }, h("span", {}, label), h("span", { id }, value));
+  const el = h(
+    "section",
+    { class: "sync" },
+    h("h1", {}, t("sync_title")),
+    row(t("online"), s.online ? t("online") : t("offline"), "sync-online"),
+    row(t("outbox"), String(s.queued), "sync-queued"),
+    row(t("oldest_unsynced"), s.oldest_unsynced_at ?? "—", "sync-oldest"),
+    row(t("last_sync"), s.last_sync_at ?? t("never"), "sync-last"),
+    row(t("errors"), s.last_error ?? "—", "sync-error"),
+  );
+  return { el };
+});
+
+register("devices", async (ctx) => {
+  let view = await api.devices();
+  const el = h("section", { class: "devices" });
+  function render() {
+    clear(el);
+    const lang = h(
+      "select",
+      { id: "lang" },
+      (["en", "bg"] as Lang[]).map((l) => h("option", { value: l, selected: l === getLang() }, l === "en" ? "English" : "Български")),
+    );
+    lang.addEventListener("change", () => {
+      setLang(lang.value as Lang);
+      ctx.go("devices");
+    });
+    const printer = view.devices.find((d) => d.device === "printer");
+    const uri = h("input", { id: "printer-uri", autocomplete: "off", value: printer?.uri ?? "" });
+    el.append(
+      h("h1", {}, t("devices_title")),
+      h("label", {}, t("language"), lang),
+      h("h2", {}, t("receipt_printer")),
+      h("p", { id: "printer-state" }, `${printer?.state ?? ""} ${printer?.detail ?? ""}`),
+      h(
+        "div",
+        { class: "row" },
+        uri,
+        h("button", { id: "printer-save", onclick: () => void guarded(async () => { view = await api.setPrinter(uri.value.trim() || null); render(); }) }, t("save")),
+        h("button", { id: "test-print", onclick: () => void guarded(async () => { const o = await api.testPrint(); toast(t("print_state", { s: o.state })); }) }, t("test_print")),
+        h("button", { id: "open-drawer", onclick: () => void guarded(async () => { await api.openDrawer(); toast(t("open_drawer")); }) }, t("open_drawer")),
+      ),
+      h("h2", {}, t("discovered")),
+      view.discovery_error ? h("p", { class: "warn" }, view.discovery_error) : "",
+      h(
+        "ul",
+        { id: "discovered" },
+        view.discovered.map((d) =>
+          h(
+            "li",
+            {},
+            `${d.label} — ${d.uri} `,
+            h("button", { class: "small", onclick: () => void guarded(async () => { view = await api.setPrinter(d.uri); render(); }) }, t("use")),
+          ),
+        ),
+      ),
+      h("h2", {}, t("print_jobs")),
+      h("ul", { id: "print-jobs" }, view.jobs.map((j) => h("li", {}, `#${j.id} ${j.state}${j.copy ? " COPY" : ""} ${j.error ?? ""}`))),
+    );
+  }
+  render();
+  return { el };
+});

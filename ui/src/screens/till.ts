@@ -1,0 +1,293 @@
+// The till: scan / PLU / search as you type, lines, totals, F-key actions.
+import { api } from "../api";
+import { register } from "../app";
+import { clear, h } from "../dom";
+import { t } from "../i18n";
+import { confirm, guarded, pick, prompt, showError, toast, withManager } from "../ui";
+import type { ProductHitView, SaleView } from "../generated/types";
+
+register("till", async (ctx) => {
+  let sale: SaleView | null = await api.currentSale().catch(() => null);
+  let selected: number | null = sale?.lines.at(-1)?.line_no ?? null;
+  let hits: ProductHitView[] = [];
+  let hitIndex = 0;
+  let searchSeq = 0;
+  let searchTimer: number | undefined;
+
+  const entry = h("input", { id: "entry", autocomplete: "off", placeholder: t("entry_placeholder") });
+  const results = h("ul", { id: "search-results", class: "results", hidden: true });
+  const tbody = h("tbody", { id: "lines" });
+  const totals = h("div", { class: "totals", id: "totals" });
+  const customer = h("div", { class: "customer", id: "customer" });
+
+  function render() {
+    clear(tbody);
+    if (!sale || sale.lines.length === 0) {
+      tbody.append(h("tr", { class: "empty" }, h("td", { colspan: 5 }, t("empty_sale"))));
+    } else {
+      for (const l of sale.lines) {
+        tbody.append(
+          h(
+            "tr",
+            {
+              class: l.line_no === selected ? "selected" : "",
+              "data-line": l.line_no,
+              "data-sku": l.sku,
+              onclick: () => {
+                selected = l.line_no;
+                render();
+              },
+            },
+            h("td", { class: "name" }, l.name, l.rule !== "base" ? h("small", {}, ` ${l.rule}`) : null),
+            h("td", { class: "num qty" }, `${l.qty} ${l.unit === "piece" ? "" : l.unit}`),
+            h("td", { class: "num" }, l.unit_price),
+            h("td", { class: "num discount" }, l.discount === "0.00" ? "" : `-${l.discount}`),
+            h("td", { class: "num line-total" }, l.total),
+          ),
+        );
+      }
+      tbody.querySelector("tr.selected")?.scrollIntoView({ block: "nearest" });
+    }
+    clear(totals);
+    totals.append(
+      h("div", { class: "row" }, h("span", {}, t("subtotal")), h("span", {}, sale?.subtotal ?? "0.00")),
+      h("div", { class: "row" }, h("span", {}, t("discounts")), h("span", { id: "discount-total" }, sale ? `-${sale.discount_total}` : "0.00")),
+      h("div", { class: "row" }, h("span", {}, t("vat")), h("span", {}, sale?.vat_total ?? "0.00")),
+      h("div", { class: "row grand" }, h("span", {}, t("total")), h("span", { id: "total" }, `${sale?.total ?? "0.00"} ${ctx.session.currency}`)),
+    );
+    clear(customer);
+    if (sale?.customer) customer.append(`${sale.customer.code} ${sale.customer.name} ${sale.customer.group ?? ""}`);
+  }
+
+  function renderHits() {
+    clear(results);
+    results.hidden = hits.length === 0;
+    hits.forEach((p, i) =>
+      results.append(
+        h(
+          "li",
+          {
+            class: i === hitIndex ? "active" : "",
+            "data-sku": p.sku,
+            onclick: () => void add(p.sku, null),
+          },
+          h("span", {}, p.name),
+          h("span", { class: "num" }, p.price ?? ""),
+        ),
+      ),
+    );
+  }
+
+  function splitQty(text: string): [string | null, string] {
+    const m = /^(\d+(?:[.,]\d+)?)\*(.*)$/.exec(text.trim());
+    return m ? [m[1], m[2]] : [null, text.trim()];
+  }
+
+  async function add(code: string, qty: string | null) {
+    const [typedQty] = splitQty(entry.value);
+    const started = performance.now();
+    try {
+      sale = await api.scan(code, qty ?? typedQty);
+      selected = sale.last_line_no ?? selected;
+      entry.value = "";
+      hits = [];
+      renderHits();
+      render();
+      document.body.dataset.lastScanMs = String(Math.round((performance.now() - started) * 10) / 10);
+    } catch (e) {
+      showError(e);
+    }
+    entry.focus();
+  }
+
+  function search() {
+    const [, text] = splitQty(entry.value);
+    window.clearTimeout(searchTimer);
+    if (text.length < 2 || /^\d+$/.test(text)) {
+      hits = [];
+      renderHits();
+      return;
+    }
+    searchTimer = window.setTimeout(async () => {
+      const seq = ++searchSeq;
+      const found = await api.search(text, 12).catch(() => []);
+      if (seq !== searchSeq) return;
+      hits = found;
+      hitIndex = 0;
+      renderHits();
+    }, 60);
+  }
+  entry.addEventListener("input", search);
+  entry.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") {
+      e.preventDefault();
+      const [qty, text] = splitQty(entry.value);
+      if (hits.length > 0) void add(hits[hitIndex].sku, qty);
+      else if (text) void add(text, qty);
+    } else if (e.key === "ArrowDown" && hits.length) {
+      e.preventDefault();
+      hitIndex = Math.min(hits.length - 1, hitIndex + 1);
+      renderHits();
+    } else if (e.key === "ArrowUp" && hits.length) {
+      e.preventDefault();
+      hitIndex = Math.max(0, hitIndex - 1);
+      renderHits();
+    } else if (e.key === "Escape") {
+      entry.value = "";
+      hits = [];
+      renderHits();
+    }
+  });
+
+  const needLine = (): number | null => {
+    if (selected === null) toast(t("empty_sale"), "error");
+    return selected;
+  };
+
+  const actions: Record<string, () => Promise<void>> = {
+    F2: async () => {
+      const n = needLine();
+      if (n === null) return;
+      const q = await prompt(t("qty_for_line", { n }), { id: "qty-input" });
+      if (q) sale = (await withManager((pin) => api.setQuantity(n, q, pin))) ?? sale;
+    },
+    F3: async () => {
+      const n = needLine();
+      if (n === null) return;
+      const p = await prompt(t("discount_percent_line", { n }), { id: "discount-input" });
+      if (p) sale = (await withManager((pin) => api.discountLine(n, p, pin))) ?? sale;
+    },
+    F4: async () => {
+      const p = await prompt(t("discount_percent_receipt"), { id: "discount-input" });
+      if (p) sale = (await withManager((pin) => api.discountReceipt(p, pin))) ?? sale;
+    },
+    F5: async () => {
+      const n = needLine();
+      if (n === null) return;
+      const p = await prompt(t("manual_price_line", { n }), { id: "price-input" });
+      if (p) sale = (await withManager((pin) => api.overridePrice(n, p, pin))) ?? sale;
+    },
+    F6: async () => {
+      const n = needLine();
+      if (n === null) return;
+      const updated = await withManager((pin) => api.voidLine(n, pin));
+      if (updated) {
+        sale = updated;
+        selected = sale.lines.at(-1)?.line_no ?? null;
+      }
+    },
+    F7: async () => {
+      if (!sale || !(await confirm(t("confirm_void_sale")))) return;
+      const number = await withManager((pin) => api.voidSale(pin));
+      if (number !== null) {
+        sale = null;
+        selected = null;
+        toast(t("done_number", { n: number }));
+      }
+    },
+    F8: async () => {
+      if (!sale) return;
+      const label = await prompt(t("park_label"), { id: "park-label" });
+      if (label === null) return;
+      await api.park(label || null);
+      sale = null;
+      selected = null;
+    },
+    F9: async () => {
+      const parked = await api.listParked();
+      const id = await pick(
+        t("parked_sales"),
+        parked.map((p) => ({ id: p.id, label: `${p.parked_at.slice(11, 16)} ${p.cashier} ${p.label ?? ""} · ${t("lines_n", { n: p.lines })}` })),
+      );
+      if (id) {
+        sale = await api.recall(id);
+        selected = sale.lines.at(-1)?.line_no ?? null;
+      }
+    },
+    F10: async () => {
+      const code = await prompt(t("customer_code"), { id: "customer-input", value: sale?.customer?.code ?? "" });
+      if (code !== null) sale = await api.setCustomer(code || null);
+    },
+    F12: async () => {
+      if (sale && sale.lines.length > 0) ctx.go("payment");
+    },
+  };
+
+  const run = (key: string) =>
+    void guarded(async () => {
+      await actions[key]();
+      render();
+      entry.focus();
+    });
+
+  const buttons: [string, Parameters<typeof t>[0]][] = [
+    ["F2", "f2_qty"],
+    ["F3", "f3_line_discount"],
+    ["F4", "f4_receipt_discount"],
+    ["F5", "f5_price"],
+    ["F6", "f6_void_line"],
+    ["F7", "f7_void_sale"],
+    ["F8", "f8_park"],
+    ["F9", "f9_recall"],
+    ["F10", "f10_customer"],
+    ["F12", "f12_pay"],
+  ];
+
+  const el = h(
+    "section",
+    { class: "till" },
+    h(
+      "div",
+      { class: "left" },
+      h("div", { class: "entry-wrap" }, entry, results),
+      h(
+        "div",
+        { class: "lines-wrap" },
+        h(
+          "table",
+          { class: "lines" },
+          h(
+            "thead",
+            {},
+            h("tr", {}, h("th", {}, t("col_item")), h("th", {}, t("col_qty")), h("th", {}, t("col_price")), h("th", {}, t("col_discount")), h("th", {}, t("col_total"))),
+          ),
+          tbody,
+        ),
+      ),
+    ),
+    h(
+      "div",
+      { class: "right" },
+      customer,
+      totals,
+      h(
+        "div",
+        { class: "fkeys" },
+        buttons.map(([k, label]) =>
+          h("button", { id: `btn-${k.toLowerCase()}`, class: k === "F12" ? "primary pay" : "", onclick: () => run(k) }, t(label)),
+        ),
+      ),
+    ),
+  );
+  render();
+
+  return {
+    el,
+    defaultField: () => entry,
+    onScan: (code: string) => void add(code, null),
+    onKey: (e: KeyboardEvent) => {
+      if (actions[e.key]) {
+        run(e.key);
+        return true;
+      }
+      if ((e.key === "ArrowUp" || e.key === "ArrowDown") && hits.length === 0 && sale && sale.lines.length) {
+        const idx = sale.lines.findIndex((l) => l.line_no === selected);
+        const next = Math.max(0, Math.min(sale.lines.length - 1, idx + (e.key === "ArrowUp" ? -1 : 1)));
+        selected = sale.lines[next].line_no;
+        render();
+        return true;
+      }
+      return false;
+    },
+  };
+});
