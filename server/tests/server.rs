@@ -1008,6 +1008,62 @@ async fn a_lossy_network_still_delivers_each_record_once(db: Arc<dyn Database>) 
     assert_eq!(documents, 120);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_server_keeps_what_it_acknowledged_sqlite() {
+    let db = support::sqlite().await;
+    restart_story(&db).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_server_keeps_what_it_acknowledged_postgres() {
+    if let Some(db) = support::postgres().await {
+        restart_story(&db).await;
+    }
+}
+
+async fn restart_story(db: &support::TestDb) {
+    let first = Server::start(db.db.clone(), test_config()).await;
+    first.tenant_with_store("acme", "S001").await;
+    let mut till = first.till("acme", "S001", "T01").await;
+    for _ in 0..4 {
+        till.sell(false, &[("1001", "1")], &[("cash", "1.00")]);
+    }
+    let ack = first.upload(&till, &till.batch(1, 8)).await.json();
+    assert_eq!(ack["highest_contiguous_seq"], 8);
+    drop(first);
+
+    // a new process over the same database: no cached credentials, nothing in memory
+    let second = Server::start(db.reopen().await, test_config()).await;
+    let status = second.status(&till).await;
+    assert_eq!(status.status, StatusCode::OK, "{}", status.text());
+    assert_eq!(status.json()["highest_contiguous_seq"], 8);
+    let ack = second.upload(&till, &till.batch(5, 12)).await.json();
+    assert_eq!(
+        (
+            ack["applied"].as_u64(),
+            ack["duplicates"].as_u64(),
+            ack["highest_contiguous_seq"].as_u64()
+        ),
+        (Some(4), Some(4), Some(12))
+    );
+    let stock = second
+        .admin_get("/admin/v1/tenants/acme/reports/stock")
+        .await
+        .json();
+    assert_eq!(stock, json!([{"store_id":"S001","sku":"1001","qty":"-4"}]));
+    let journal = second
+        .admin_get("/admin/v1/tenants/acme/reports/journal")
+        .await
+        .json();
+    assert_eq!(
+        (
+            journal[0]["status"].as_str(),
+            journal[0]["entries_verified"].as_u64()
+        ),
+        (Some("verified"), Some(4))
+    );
+}
+
 #[tokio::test]
 async fn hello_negotiates_or_says_who_is_too_old() {
     let db = support::sqlite().await;

@@ -118,8 +118,18 @@ impl AppState {
             self.limiter.charge(peer, now);
             return Err(invalid());
         };
-        let stored = self.db.credential(lookup).await?;
-        let Some(stored) = stored.filter(|s| verify_secret(secret, &s.secret_hash)) else {
+        let stored = match self.db.credential(lookup).await? {
+            Some(stored) => {
+                // argon2 takes milliseconds of CPU: keep it off the async workers
+                let (secret, hash) = (secret.to_owned(), stored.secret_hash.clone());
+                let valid = tokio::task::spawn_blocking(move || verify_secret(&secret, &hash))
+                    .await
+                    .unwrap_or(false);
+                valid.then_some(stored)
+            }
+            None => None,
+        };
+        let Some(stored) = stored else {
             self.limiter.charge(peer, now);
             return Err(invalid());
         };

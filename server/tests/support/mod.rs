@@ -29,7 +29,18 @@ pub const ADMIN: &str = "test-admin-token";
 /// A database for one test; keeps its temp dir alive.
 pub struct TestDb {
     pub db: Arc<dyn Database>,
+    /// The `--database` string, to open the same database again (a restart).
+    pub spec: String,
     _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    /// The same database opened again, as a restarted server would.
+    pub async fn reopen(&self) -> Arc<dyn Database> {
+        let db = kasa_server::db::open(&self.spec).await.unwrap();
+        db.migrate().await.unwrap();
+        db
+    }
 }
 
 pub async fn sqlite() -> TestDb {
@@ -39,6 +50,7 @@ pub async fn sqlite() -> TestDb {
     db.migrate().await.unwrap();
     TestDb {
         db: Arc::new(db),
+        spec: format!("sqlite:{}", path.display()),
         _dir: Some(dir),
     }
 }
@@ -72,12 +84,12 @@ pub async fn postgres() -> Option<TestDb> {
         .await
         .unwrap();
     let (base, _) = url.rsplit_once('/').unwrap();
-    let db = PostgresDatabase::connect(&format!("{base}/{name}"))
-        .await
-        .unwrap();
+    let spec = format!("{base}/{name}");
+    let db = PostgresDatabase::connect(&spec).await.unwrap();
     db.migrate().await.unwrap();
     Some(TestDb {
         db: Arc::new(db),
+        spec,
         _dir: None,
     })
 }
