@@ -112,7 +112,7 @@ async function main() {
   });
 
   await step("line discount", async () => {
-    await d.click('#lines tr[data-line="1"]');
+    await d.click('#lines tr[data-line="1"] td.name');
     await d.press("F3");
     await d.waitVisible("#discount-input");
     await d.keys("5", HUMAN_MS);

@@ -1,7 +1,14 @@
 // A minimal W3C WebDriver client over fetch (Node 20): just the commands
 // the scenarios use. No retries: a failed command throws with the
 // driver's error.
-const ELEMENT = "element-6066-11e4-a52e-4f735466cecc";
+const ELEMENT = "element-6066-11e4-a52e-4f735466cecf";
+
+/** The element reference, W3C or the legacy JSON-wire key. */
+function elementId(v) {
+  const id = v[ELEMENT] ?? v.ELEMENT;
+  if (!id) throw new Error(`WebDriver returned no element reference: ${JSON.stringify(v)}`);
+  return id;
+}
 
 export class WebDriver {
   constructor(base) {
@@ -37,12 +44,12 @@ export class WebDriver {
 
   async find(css) {
     const v = await this.cmd("POST", "/element", { using: "css selector", value: css });
-    return v[ELEMENT];
+    return elementId(v);
   }
 
   async findAll(css) {
     const v = await this.cmd("POST", "/elements", { using: "css selector", value: css });
-    return v.map((e) => e[ELEMENT]);
+    return v.map(elementId);
   }
 
   async click(css) {

@@ -126,6 +126,7 @@ pub fn run() {
             commands::stock::receive,
             commands::system::sync_status,
             commands::system::devices,
+            commands::system::printer_status,
             commands::system::set_printer,
             commands::system::test_print,
             commands::system::open_drawer,

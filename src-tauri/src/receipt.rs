@@ -104,8 +104,44 @@ pub fn return_receipt(settings: &TillSettings, done: &ReturnResult, at: &str) ->
     r
 }
 
-/// What the printer will print, as text lines.
+/// What the printer will print, as text lines: the ESC/POS bytes decoded
+/// by the simulator's decoder, without its style and control markers
+/// (`[center b]`, `[INIT]`…); barcodes stay visible as `[BARCODE …]`.
 pub fn preview(receipt: &Receipt, profile: &PrinterProfile) -> Vec<String> {
     let bytes = render(receipt, profile);
     kasa_drivers::sim::decode::to_text(&bytes, profile.code_page)
+        .into_iter()
+        .filter_map(|line| strip_markers(&line))
+        .collect()
+}
+
+fn strip_markers(line: &str) -> Option<String> {
+    let mut rest = line;
+    while rest.starts_with('[') && !rest.starts_with("[BARCODE") && !rest.starts_with("[QR") {
+        match rest.find(']') {
+            Some(end) => rest = rest[end + 1..].trim_start(),
+            None => break,
+        }
+    }
+    if rest.is_empty() && !line.is_empty() {
+        return None;
+    }
+    Some(rest.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markers_are_stripped_but_text_and_barcodes_stay() {
+        assert_eq!(strip_markers("[center b 2wh] Демо"), Some("Демо".to_string()));
+        assert_eq!(strip_markers("[INIT]"), None);
+        assert_eq!(
+            strip_markers("[BARCODE CODE128 0000000001]"),
+            Some("[BARCODE CODE128 0000000001]".to_string())
+        );
+        assert_eq!(strip_markers(""), Some(String::new()));
+        assert_eq!(strip_markers("  1 x 1.87   1.78"), Some("  1 x 1.87   1.78".to_string()));
+    }
 }

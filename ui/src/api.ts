@@ -79,6 +79,7 @@ export const api = {
   countApprove: (approval_pin: string | null) => call<T.DocumentDone>("count_approve", { approval_pin }),
   receive: (input: T.ReceiveInput) => call<T.DocumentDone>("receive", { input }),
   syncStatus: () => call<T.SyncStatusView>("sync_status"),
+  printerStatus: () => call<T.DeviceStatusView>("printer_status"),
   devices: () => call<T.DevicesView>("devices"),
   setPrinter: (uri: string | null) => call<T.DevicesView>("set_printer", { uri }),
   testPrint: () => call<T.PrintOutcome>("test_print"),

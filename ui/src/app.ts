@@ -253,6 +253,10 @@ export async function start() {
     renderStatus();
   });
   listen<{ code: string }>("scanner-input", (s) => scanned(s.code));
+  void api.printerStatus().then((p) => {
+    status.printer = p;
+    renderStatus();
+  });
   void api.syncStatus().then((s) => {
     status.sync = s;
     renderStatus();

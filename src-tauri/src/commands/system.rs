@@ -5,7 +5,7 @@ use kasa_drivers::printer::{Receipt, TextStyle};
 use rusqlite::{Connection, OptionalExtension};
 use tauri::State;
 
-use crate::dto::{DevicesView, DiscoveredDevice, PrintOutcome, SyncStatusView};
+use crate::dto::{DeviceStatusView, DevicesView, DiscoveredDevice, PrintOutcome, SyncStatusView};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
@@ -80,6 +80,13 @@ pub fn devices(state: State<'_, AppState>) -> ApiResult<DevicesView> {
         discovery_error,
         jobs: devices.jobs(10),
     })
+}
+
+/// The printer's state now (the status bar asks once at start; changes
+/// arrive as `device-status` events).
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn printer_status(state: State<'_, AppState>) -> DeviceStatusView {
+    state.devices.printer_status()
 }
 
 /// Choose the receipt printer (`null` = none).

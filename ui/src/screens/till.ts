@@ -51,7 +51,7 @@ register("till", async (ctx) => {
     clear(totals);
     totals.append(
       h("div", { class: "row" }, h("span", {}, t("subtotal")), h("span", {}, sale?.subtotal ?? "0.00")),
-      h("div", { class: "row" }, h("span", {}, t("discounts")), h("span", { id: "discount-total" }, sale ? `-${sale.discount_total}` : "0.00")),
+      h("div", { class: "row" }, h("span", {}, t("discounts")), h("span", { id: "discount-total" }, sale && sale.discount_total !== "0.00" ? `-${sale.discount_total}` : "0.00")),
       h("div", { class: "row" }, h("span", {}, t("vat")), h("span", {}, sale?.vat_total ?? "0.00")),
       h("div", { class: "row grand" }, h("span", {}, t("total")), h("span", { id: "total" }, `${sale?.total ?? "0.00"} ${ctx.session.currency}`)),
     );
