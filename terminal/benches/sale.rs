@@ -78,8 +78,9 @@ fn setup() -> Bench {
     }
 }
 
-/// p50 / p99 of `samples` runs of `f`, in microseconds.
-fn percentiles(samples: usize, mut f: impl FnMut()) -> (f64, f64) {
+/// p50 / p99 of `samples` runs of `f`, in microseconds (integers: the
+/// workspace forbids float arithmetic).
+fn percentiles(samples: usize, mut f: impl FnMut()) -> (u128, u128) {
     let mut times: Vec<u128> = (0..samples)
         .map(|_| {
             let start = Instant::now();
@@ -88,7 +89,7 @@ fn percentiles(samples: usize, mut f: impl FnMut()) -> (f64, f64) {
         })
         .collect();
     times.sort_unstable();
-    let at = |q: usize| times[(times.len() * q / 100).min(times.len() - 1)] as f64 / 1000.0;
+    let at = |q: usize| times[(times.len() * q / 100).min(times.len() - 1)] / 1000;
     (at(50), at(99))
 }
 
@@ -130,15 +131,15 @@ fn report_percentiles(b: &mut Bench) {
                 .unwrap(),
         );
     });
-    eprintln!("ring_up: p50 {p50:.1} µs, p99 {p99:.1} µs");
+    eprintln!("ring_up: p50 {p50} µs, p99 {p99} µs");
     let start = Instant::now();
     let (s50, s99) = percentiles(300, || sell_five(b, &mut i));
-    let per_second = 300.0 / start.elapsed().as_secs_f64();
+    let per_second = 300 * 1_000_000_000 / start.elapsed().as_nanos().max(1);
     let (t50, t99) = percentiles(300, || bare_tx(b));
     eprintln!(
-        "5-line sale: p50 {s50:.0} µs, p99 {s99:.0} µs, {per_second:.0} sales/s; \
-         bare durable tx: p50 {t50:.0} µs, p99 {t99:.0} µs; ratio p50 {:.2}",
-        s50 / t50
+        "5-line sale: p50 {s50} µs, p99 {s99} µs, {per_second} sales/s; \
+         bare durable tx: p50 {t50} µs, p99 {t99} µs; ratio p50 {}%",
+        s50 * 100 / t50.max(1)
     );
 }
 
