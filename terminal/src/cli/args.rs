@@ -58,6 +58,11 @@ pub enum Command {
     Sell {
         /// The sale script.
         file: PathBuf,
+        /// Print the receipt after the sale is committed, e.g.
+        /// `tcp://192.168.1.50:9100` or `file:///tmp/receipt.bin` (a printer
+        /// problem never undoes the sale: the receipt stays queued).
+        #[arg(long)]
+        print: Option<String>,
     },
     /// Sell the same script again and again, printing each completed
     /// document number after its commit (for crash and load tests).

@@ -41,12 +41,25 @@ pub fn run(cli: Cli) -> Result<(), TerminalError> {
         Command::Import { what } => import(&cli, what, &out),
         Command::User { action } => user(&cli, action, &out),
         Command::Shift { action } => shift_cmd(&cli, action, &out),
-        Command::Sell { file } => {
+        Command::Sell { file, print } => {
             let mut store = open(&cli)?;
             let settings = settings::load(store.conn())?;
             let script: SaleScript = parse_json("sale script", &read_input(file)?)?;
             let done = sale::script::run_sale_script(&mut store, &settings, &script, now())?;
+            // The sale is committed; printing cannot change that.
             out.show(&done, || done.describe());
+            if let (Some(printer), "completed") = (print, done.status) {
+                let receipt = sale::receipt::receipt_of(&settings, &done);
+                let outcome = sale::receipt::print_receipt(&cli.db_path(), printer, receipt);
+                match &outcome.error {
+                    None => eprintln!("receipt printed (job {})", outcome.job),
+                    Some((code, message)) => eprintln!(
+                        "warning[{code}]: {message} — the sale {} is complete; the receipt is \
+                         queued (job {}) for a reprint",
+                        done.number, outcome.job
+                    ),
+                }
+            }
             Ok(())
         }
         Command::SellLoop { file, count } => sell_loop(&cli, file, *count),

@@ -24,6 +24,7 @@
 //! - [`returns`]: returns with and without the original receipt.
 
 pub mod parked;
+pub mod receipt;
 pub mod returns;
 pub mod script;
 

@@ -293,3 +293,35 @@ fn a_day_at_the_till() {
         assert!(actions.contains(&want), "{want} not audited: {actions:?}");
     }
 }
+
+#[test]
+fn printing_happens_after_the_commit_and_never_decides_the_sale() {
+    let till = Till::ready();
+    let script = json!({
+        "cashier_pin": "1111",
+        "lines": [{"sku": "BREAD"}],
+        "tenders": [{"kind": "cash", "amount": "2.00"}]
+    });
+    let path = till.write("s.json", &script.to_string());
+    // A printer that works (a file device): the receipt bytes arrive.
+    let out = till.dir.path().join("receipt.bin");
+    let uri = format!("file://{}", out.display());
+    let ok = till.run(&["sell", path_str(&path), "--print", &uri]);
+    assert!(ok.status.success());
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(bytes.len() > 100, "ESC/POS bytes were written");
+    // A printer that is offline: the sale still completes (exit 0), with a
+    // warning, and the job stays queued.
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let offline = format!("tcp://127.0.0.1:{port}");
+    let res = till.run(&["sell", path_str(&path), "--print", &offline]);
+    assert!(res.status.success());
+    let stderr = String::from_utf8_lossy(&res.stderr);
+    assert!(stderr.contains("warning[printer."), "{stderr}");
+    assert_eq!(numbers(&till.sqlite(), "SA"), vec![1, 2]);
+    let queue = till.dir.path().join("till.sqlite.print-queue");
+    assert_eq!(std::fs::read_dir(queue).unwrap().count(), 2);
+}
