@@ -89,11 +89,11 @@ fn main() -> anyhow::Result<()> {
             .with_context(|| format!("writing {}", path.display()))?;
             let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
             println!(
-                "wrote {}: {rows} products, {} barcodes, {:.1} MB in {:.1} s",
+                "wrote {}: {rows} products, {} barcodes, {} MB in {} ms",
                 path.display(),
                 barcodes.max(products),
-                bytes as f64 / 1e6,
-                started.elapsed().as_secs_f64()
+                bytes / 1_000_000,
+                started.elapsed().as_millis()
             );
         }
     }

@@ -14,7 +14,7 @@
 //! (`str::to_lowercase`, full Unicode, so «Хляб» → «хляб»; SQLite's `lower()`
 //! only knows ASCII). The FTS5 table `product_search` indexes `name_norm`
 //! (contentless, rows keyed by `products.id`) with the `unicode61` tokenizer
-//! and prefix indexes for 1 and 2 characters, so search-as-you-type by word
+//! and prefix indexes for 1–3 characters, so search-as-you-type by word
 //! prefix is an index lookup even on a million products; substring search
 //! falls back to `instr(name_norm, …)` (see `catalog::search`).
 
@@ -109,7 +109,7 @@ CREATE VIRTUAL TABLE product_search USING fts5 (
     content = '',
     contentless_delete = 1,
     tokenize = 'unicode61 remove_diacritics 0',
-    prefix = '1 2'
+    prefix = '1 2 3'
 );
 "#;
 

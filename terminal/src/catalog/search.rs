@@ -8,7 +8,7 @@
 //!    GTIN starts with it (range on the barcode primary key). These hits come
 //!    first — a cashier typing digits wants the code.
 //! 3. Names by **word prefix** through the FTS5 index `product_search`
-//!    (`unicode61`, prefix indexes for 1 and 2 characters): every typed word must start a word
+//!    (`unicode61`, prefix indexes for 1–3 characters): every typed word must start a word
 //!    of the name, in any order («хля доб» finds «Хляб Добруджа»). Up to
 //!    4 × `limit` candidates are read and ranked: names that start with the
 //!    typed text first, then shorter names, then alphabetical.

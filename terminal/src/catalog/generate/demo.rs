@@ -73,7 +73,7 @@ pub fn write_demo(dir: &Path) -> std::io::Result<DemoSummary> {
                     let mut codes = vec![bulgarian_ean13(ean_counter)];
                     let unit_body = codes[0][..12].to_string();
                     ean_counter += 1;
-                    if sku_number % 10 == 0 {
+                    if sku_number.is_multiple_of(10) {
                         codes.push(bulgarian_ean13(ean_counter + 500_000));
                     }
                     for (pack_size, multipliers) in shelf.packs {

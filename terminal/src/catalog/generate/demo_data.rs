@@ -323,7 +323,10 @@ pub(super) const SHELVES: &[Shelf] = &[
 ];
 
 /// Weighed goods: (group, names, price range per kg in cents, tracks batches).
-pub(super) const COUNTERS: &[(&str, &[&str], (u64, u64), bool)] = &[
+pub(super) type Counter = (&'static str, &'static [&'static str], (u64, u64), bool);
+
+/// The weighed counters.
+pub(super) const COUNTERS: &[Counter] = &[
     (
         "Плодове и зеленчуци",
         &[

@@ -208,14 +208,17 @@ pub fn write_big_products<W: Write>(
     let mut codes = String::with_capacity(64);
     for i in 0..products {
         name.clear();
-        name.push_str(*rng.pick(BIG_NOUNS));
+        let word = rng.pick(BIG_NOUNS);
+        name.push_str(word);
         name.push(' ');
-        name.push_str(*rng.pick(BIG_ADJECTIVES));
+        let word = rng.pick(BIG_ADJECTIVES);
+        name.push_str(word);
         name.push(' ');
-        let brand: &str = *rng.pick(BIG_BRANDS);
+        let brand = rng.pick(BIG_BRANDS);
         name.push_str(brand);
         name.push(' ');
-        name.push_str(*rng.pick(BIG_SIZES));
+        let word = rng.pick(BIG_SIZES);
+        name.push_str(word);
         codes.clear();
         codes.push_str(&bulgarian_ean13(100_000_000 + i));
         if i < extra {
