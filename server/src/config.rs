@@ -6,12 +6,14 @@
 //!   "admin_token": "long random string",
 //!   "enrolment_code_ttl_minutes": 1440,
 //!   "rate_limit": { "burst": 10, "per_minute": 10 },
-//!   "log_format": "json" }
+//!   "log_format": "json",
+//!   "tls_cert": "/etc/kasa/hq.crt", "tls_key": "/etc/kasa/hq.key" }
 //! ```
 //!
 //! Environment: `KASA_SERVER_LISTEN`, `KASA_SERVER_DATABASE`,
 //! `KASA_SERVER_ADMIN_TOKEN`, `KASA_SERVER_ENROLMENT_CODE_TTL_MINUTES`,
-//! `KASA_SERVER_LOG_FORMAT` (`text` | `json`); log filter in `RUST_LOG`
+//! `KASA_SERVER_LOG_FORMAT` (`text` | `json`), `KASA_SERVER_TLS_CERT`,
+//! `KASA_SERVER_TLS_KEY` (both set = HTTPS only); log filter in `RUST_LOG`
 //! (default `info`). With no admin token the admin API answers
 //! `auth.admin_disabled`.
 
@@ -59,6 +61,10 @@ pub struct ServerConfig {
     pub rate_limit: RateLimitConfig,
     /// `text` or `json` logs.
     pub log_format: String,
+    /// PEM certificate chain; with `tls_key` the server speaks HTTPS only.
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -70,6 +76,8 @@ impl Default for ServerConfig {
             enrolment_code_ttl_minutes: 24 * 60,
             rate_limit: RateLimitConfig::default(),
             log_format: "text".to_owned(),
+            tls_cert: None,
+            tls_key: None,
         }
     }
 }
@@ -111,6 +119,12 @@ impl ServerConfig {
         if let Some(v) = get("KASA_SERVER_LOG_FORMAT") {
             self.log_format = v;
         }
+        if let Some(v) = get("KASA_SERVER_TLS_CERT") {
+            self.tls_cert = Some(v.into());
+        }
+        if let Some(v) = get("KASA_SERVER_TLS_KEY") {
+            self.tls_key = Some(v.into());
+        }
         Ok(())
     }
 }
@@ -136,11 +150,17 @@ mod tests {
             .apply_env(|name| match name {
                 "KASA_SERVER_DATABASE" => Some("postgres://h/db".into()),
                 "KASA_SERVER_ADMIN_TOKEN" => Some("secret".into()),
+                "KASA_SERVER_TLS_CERT" => Some("/etc/kasa/hq.crt".into()),
                 _ => None,
             })
             .unwrap();
         assert_eq!(config.database, "postgres://h/db");
         assert_eq!(config.admin_token.as_deref(), Some("secret"));
+        assert_eq!(
+            config.tls_cert.as_deref(),
+            Some(Path::new("/etc/kasa/hq.crt"))
+        );
+        assert_eq!(config.tls_key, None);
         assert!(serde_json::from_str::<ServerConfig>(r#"{"listn":"x"}"#).is_err());
         assert!(
             config

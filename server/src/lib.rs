@@ -27,7 +27,7 @@ pub mod projection;
 pub mod publish;
 pub mod report;
 
-pub use app::{AppState, router, serve};
+pub use app::{AppState, router, serve, serve_tls};
 pub use config::ServerConfig;
 pub use db::{Database, DbError};
 pub use error::ApiError;

@@ -42,6 +42,12 @@ enum Command {
         /// host:port to listen on.
         #[arg(long)]
         listen: Option<String>,
+        /// PEM certificate chain (with --tls-key: HTTPS only).
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// PEM private key.
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -151,16 +157,37 @@ async fn main() -> anyhow::Result<()> {
     let version = database.migrate().await?;
     match cli.command {
         Command::Migrate => println!("schema version {version} ({})", database.backend()),
-        Command::Serve { listen } => {
+        Command::Serve {
+            listen,
+            tls_cert,
+            tls_key,
+        } => {
             if let Some(listen) = listen {
                 config.listen = listen;
             }
-            let listener = tokio::net::TcpListener::bind(&config.listen)
-                .await
+            if tls_cert.is_some() {
+                config.tls_cert = tls_cert;
+                config.tls_key = tls_key;
+            }
+            let tls = match (config.tls_cert.clone(), config.tls_key.clone()) {
+                (Some(cert), Some(key)) => Some((cert, key)),
+                (None, None) => None,
+                _ => anyhow::bail!("TLS needs both a certificate and a key (tls_cert and tls_key)"),
+            };
+            let listener = std::net::TcpListener::bind(&config.listen)
                 .with_context(|| format!("cannot listen on {}", config.listen))?;
-            tracing::info!(listen = %listener.local_addr()?, backend = database.backend(), admin_api = config.admin_token.is_some(), "kasa-server ready");
+            tracing::info!(listen = %listener.local_addr()?, tls = tls.is_some(), backend = database.backend(), admin_api = config.admin_token.is_some(), "kasa-server ready");
             let state = AppState::new(database, config);
-            kasa_server::serve(listener, state, shutdown_signal()).await?;
+            match tls {
+                Some((cert, key)) => {
+                    kasa_server::serve_tls(listener, state, &cert, &key, shutdown_signal()).await?
+                }
+                None => {
+                    listener.set_nonblocking(true)?;
+                    let listener = tokio::net::TcpListener::from_std(listener)?;
+                    kasa_server::serve(listener, state, shutdown_signal()).await?
+                }
+            }
         }
         Command::Tenant {
             action: TenantAction::Create { id, name },

@@ -1204,3 +1204,81 @@ async fn a_newer_schema_is_refused() {
     let err = db.migrate().await.unwrap_err();
     assert_eq!(kasa_domain::ErrorCode::code(&err), "server.schema_too_new");
 }
+
+#[tokio::test]
+async fn tls_serves_the_same_api_and_refuses_plain_http() {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, ServerName};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+    let db = support::sqlite().await;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = kasa_server::AppState::new(db.db.clone(), test_config());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (cert, key) = (fixtures.join("cert.pem"), fixtures.join("key.pem"));
+    let server = tokio::spawn(async move {
+        kasa_server::serve_tls(listener, state, &cert, &key, async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(fixtures.join("ca.pem")).unwrap())
+        .unwrap();
+    let client = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+    let tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let tls = connector
+        .connect(ServerName::try_from("localhost").unwrap(), tcp)
+        .await
+        .unwrap();
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let request = hyper::Request::get("/health")
+        .header("host", "localhost")
+        .body(http_body_util::Full::new(axum::body::Bytes::new()))
+        .unwrap();
+    let response = sender.send_request(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = http_body_util::BodyExt::collect(response.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let health: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(health["backend"], "sqlite");
+
+    // plain HTTP on the TLS port gets no HTTP answer
+    let mut plain = tokio::net::TcpStream::connect(addr).await.unwrap();
+    plain
+        .write_all(b"GET /health HTTP/1.1\r\nhost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        plain.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(
+        !answer.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+
+    stop.send(()).unwrap();
+    tokio::time::timeout(std::time::Duration::from_secs(15), server)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}

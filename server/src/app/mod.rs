@@ -257,3 +257,44 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await
 }
+
+/// Install rustls' ring crypto provider once per process (rustls needs one
+/// chosen; the build carries only ring).
+fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Serve HTTPS with a PEM certificate chain and private key until
+/// `shutdown` resolves (then connections get 10 s to finish).
+pub async fn serve_tls(
+    listener: std::net::TcpListener,
+    state: Arc<AppState>,
+    cert_pem: &std::path::Path,
+    key_pem: &std::path::Path,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    install_crypto_provider();
+    let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(cert_pem, key_pem)
+        .await
+        .map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!(
+                    "cannot load TLS certificate {} / key {}: {e}",
+                    cert_pem.display(),
+                    key_pem.display()
+                ),
+            )
+        })?;
+    listener.set_nonblocking(true)?;
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
+    axum_server::from_tcp_rustls(listener, tls)
+        .handle(handle)
+        .serve(router(state).into_make_service_with_connect_info::<SocketAddr>())
+        .await
+}
