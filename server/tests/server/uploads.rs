@@ -1,0 +1,375 @@
+//! Enrolment, idempotent uploads, and every way a batch is refused.
+
+use std::sync::Arc;
+
+use hyper::{Method, StatusCode};
+use kasa_server::Database;
+use kasa_sync_protocol::limits::MAX_BATCH_BYTES;
+use kasa_sync_protocol::{BodyEncoding, ProtocolVersion, encode_body};
+use serde_json::{Value, json};
+
+use crate::support::{self, Server, test_config};
+
+pub async fn enrolment_codes_are_single_use_and_expire(db: Arc<dyn Database>) {
+    let server = Server::start(db, test_config()).await;
+    server.tenant_with_store("acme", "S001").await;
+    let code = server.code("acme", "S001", 60).await;
+
+    let first = server.enrol(&code.to_lowercase(), "T01").await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
+    let reply = first.json();
+    assert_eq!(
+        (reply["tenant_id"].as_str(), reply["store_id"].as_str()),
+        (Some("acme"), Some("S001"))
+    );
+    let credential = reply["credential"].as_str().unwrap().to_owned();
+
+    let again = server.enrol(&code, "T02").await;
+    assert_eq!(
+        (again.status, again.code().as_str()),
+        (StatusCode::FORBIDDEN, "enrol.code_used")
+    );
+
+    let expired = server.code("acme", "S001", 0).await;
+    let r = server.enrol(&expired, "T03").await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::FORBIDDEN, "enrol.code_expired")
+    );
+
+    let r = server.enrol("AAAA-BBBB-CCCC", "T04").await;
+    assert_eq!(r.code(), "enrol.code_unknown");
+
+    let fresh = server.code("acme", "S001", 60).await;
+    let r = server.enrol(&fresh, "T01").await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::CONFLICT, "server.already_exists")
+    );
+    let r = server.enrol(&fresh, "bad id!").await;
+    assert_eq!(r.code(), "enrol.bad_terminal_id");
+
+    // the credential works; a forged one with the same lookup does not
+    let till = support::Till::new("T01", "S001", &credential);
+    let status = server.status(&till).await;
+    assert_eq!(status.status, StatusCode::OK, "{}", status.text());
+    assert_eq!(status.json()["highest_contiguous_seq"], 0);
+    let (prefix, _) = credential.rsplit_once('.').unwrap();
+    let forged = support::Till::new("T01", "S001", &format!("{prefix}.{}", "0".repeat(64)));
+    let r = server.status(&forged).await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::UNAUTHORIZED, "auth.invalid")
+    );
+    let r = server
+        .send(Method::GET, "/sync/v1/upload/status", &[], Vec::new())
+        .await;
+    assert_eq!(r.code(), "auth.missing");
+
+    // used and expired codes stay refused; the terminal list shows one terminal
+    let terminals = server
+        .admin_get("/admin/v1/tenants/acme/reports/terminals")
+        .await
+        .json();
+    assert_eq!(terminals.as_array().unwrap().len(), 1, "{terminals}");
+}
+
+pub async fn uploads_are_idempotent_and_acknowledge_the_contiguous_sequence(db: Arc<dyn Database>) {
+    let server = Server::start(db.clone(), test_config()).await;
+    server.tenant_with_store("acme", "S001").await;
+    let mut till = server.till("acme", "S001", "T01").await;
+    till.sell(false, &[("1001", "2")], &[("cash", "3.98")]);
+    till.sell(false, &[("2040", "0.756")], &[("card", "5.29")]);
+    assert_eq!(till.last_seq(), 6);
+
+    let ack = server.upload(&till, &till.batch(1, 4)).await;
+    assert_eq!(ack.status, StatusCode::OK, "{}", ack.text());
+    assert_eq!(
+        ack.json(),
+        json!({"terminal_id":"T01","highest_contiguous_seq":4,"duplicates":0,"applied":4})
+    );
+
+    // the ack was lost: the till resends the same batch
+    let ack = server.upload(&till, &till.batch(1, 4)).await.json();
+    assert_eq!(
+        (
+            ack["applied"].as_u64(),
+            ack["duplicates"].as_u64(),
+            ack["highest_contiguous_seq"].as_u64()
+        ),
+        (Some(0), Some(4), Some(4))
+    );
+
+    // an overlapping batch: 3..=6
+    let ack = server.upload(&till, &till.batch(3, 6)).await.json();
+    assert_eq!(
+        (
+            ack["applied"].as_u64(),
+            ack["duplicates"].as_u64(),
+            ack["highest_contiguous_seq"].as_u64()
+        ),
+        (Some(2), Some(2), Some(6))
+    );
+
+    // gzip bodies are accepted
+    till.sell(false, &[("1001", "1")], &[("cash", "1.99")]);
+    let body = encode_body(&till.batch(7, 9), BodyEncoding::Gzip).unwrap();
+    let r = server
+        .upload_raw(&till.credential, body, &[("content-encoding", "gzip")])
+        .await;
+    assert_eq!(r.json()["highest_contiguous_seq"], 9, "{}", r.text());
+
+    let status = server.status(&till).await.json();
+    assert_eq!(status["highest_contiguous_seq"], 9);
+    let terminal_pk = server
+        .state
+        .db
+        .credential(till.credential.split('.').nth(1).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .identity
+        .terminal_pk;
+    assert_eq!(db.record_count(terminal_pk).await.unwrap(), 9);
+
+    let stock = server
+        .admin_get("/admin/v1/tenants/acme/reports/stock")
+        .await
+        .json();
+    assert_eq!(
+        stock,
+        json!([{"store_id":"S001","sku":"1001","qty":"-3"},{"store_id":"S001","sku":"2040","qty":"-0.756"}])
+    );
+
+    let metrics = server
+        .send(Method::GET, "/metrics", &[], Vec::new())
+        .await
+        .text();
+    assert!(
+        metrics.contains("kasa_records_ingested_total 9"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("kasa_records_duplicate_total 6"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"route="/sync/v1/upload",status="200"} 4"#),
+        "{metrics}"
+    );
+}
+
+/// (case name, body, extra headers, expected status, expected code)
+type BadBatch = (
+    &'static str,
+    Vec<u8>,
+    Vec<(&'static str, &'static str)>,
+    StatusCode,
+    &'static str,
+);
+
+pub async fn bad_batches_are_refused_with_their_code_and_store_nothing(db: Arc<dyn Database>) {
+    let server = Server::start(db.clone(), test_config()).await;
+    server.tenant_with_store("acme", "S001").await;
+    let mut till = server.till("acme", "S001", "T01").await;
+    for _ in 0..3 {
+        till.sell(false, &[("1001", "1")], &[("cash", "1.99")]);
+    }
+    let ok = server.upload(&till, &till.batch(1, 3)).await;
+    assert_eq!(ok.json()["highest_contiguous_seq"], 3);
+
+    let mut cases: Vec<BadBatch> = Vec::new();
+    let json = |b: &kasa_sync_protocol::UploadBatch| serde_json::to_vec(b).unwrap();
+    // a gap: starts past held + 1
+    cases.push((
+        "gap",
+        json(&till.batch(5, 8)),
+        vec![],
+        StatusCode::CONFLICT,
+        "sync.gap",
+    ));
+    // a hole inside the batch
+    let mut holed = till.batch(4, 8);
+    holed.records.remove(2);
+    cases.push((
+        "inner gap",
+        json(&holed),
+        vec![],
+        StatusCode::CONFLICT,
+        "sync.gap",
+    ));
+    // a repeat inside the batch
+    let mut repeated = till.batch(4, 6);
+    repeated.records[2] = repeated.records[1].clone();
+    cases.push((
+        "repeat",
+        json(&repeated),
+        vec![],
+        StatusCode::BAD_REQUEST,
+        "sync.repeat",
+    ));
+    // another terminal's series
+    let mut foreign = till.batch(4, 6);
+    foreign.terminal_id = "T99".into();
+    for r in &mut foreign.records {
+        r.terminal_id = "T99".into();
+    }
+    cases.push((
+        "foreign terminal",
+        json(&foreign),
+        vec![],
+        StatusCode::FORBIDDEN,
+        "sync.foreign_terminal",
+    ));
+    let mut one_foreign = till.batch(4, 6);
+    one_foreign.records[1].terminal_id = "T02".into();
+    cases.push((
+        "foreign record",
+        json(&one_foreign),
+        vec![],
+        StatusCode::FORBIDDEN,
+        "sync.foreign_terminal",
+    ));
+    let mut other_store = till.batch(4, 6);
+    other_store.store_id = "S002".into();
+    cases.push((
+        "foreign store",
+        json(&other_store),
+        vec![],
+        StatusCode::FORBIDDEN,
+        "sync.foreign_store",
+    ));
+    // an unknown protocol version in the body, and in the header
+    let mut future = till.batch(4, 6);
+    future.protocol = ProtocolVersion::new(2, 0);
+    cases.push((
+        "unknown version",
+        json(&future),
+        vec![],
+        StatusCode::UPGRADE_REQUIRED,
+        "sync.unknown_version",
+    ));
+    cases.push((
+        "unknown header version",
+        json(&till.batch(4, 6)),
+        vec![("kasa-protocol", "3.1")],
+        StatusCode::UPGRADE_REQUIRED,
+        "sync.unknown_version",
+    ));
+    // malformed JSON, a wrong shape, damaged gzip, an unknown encoding
+    cases.push((
+        "malformed",
+        b"{\"protocol\":".to_vec(),
+        vec![],
+        StatusCode::BAD_REQUEST,
+        "sync.malformed",
+    ));
+    let mut shape: Value = serde_json::to_value(till.batch(4, 6)).unwrap();
+    shape["surprise"] = json!(true);
+    cases.push((
+        "unknown field",
+        serde_json::to_vec(&shape).unwrap(),
+        vec![],
+        StatusCode::BAD_REQUEST,
+        "sync.malformed",
+    ));
+    cases.push((
+        "bad gzip",
+        b"\x1f\x8bnot really".to_vec(),
+        vec![("content-encoding", "gzip")],
+        StatusCode::BAD_REQUEST,
+        "sync.malformed",
+    ));
+    cases.push((
+        "brotli",
+        json(&till.batch(4, 6)),
+        vec![("content-encoding", "br")],
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "sync.unsupported_encoding",
+    ));
+    // too many records; too many bytes (body over the raw limit); a zip bomb
+    let mut many = till.batch(4, 4);
+    let template = many.records[0].clone();
+    many.records = (0..1001u64)
+        .map(|i| {
+            let mut r = template.clone();
+            r.seq = 4 + i;
+            r.id = uuid::Uuid::now_v7();
+            r
+        })
+        .collect();
+    cases.push((
+        "1001 records",
+        json(&many),
+        vec![],
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "sync.batch_too_large",
+    ));
+    let mut fat = till.batch(4, 4);
+    fat.records[0].payload = json!({ "blob": "x".repeat(MAX_BATCH_BYTES as usize + 100_000) });
+    cases.push((
+        "oversized body",
+        json(&fat),
+        vec![],
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "sync.batch_too_large",
+    ));
+    let mut bomb = till.batch(4, 4);
+    bomb.records[0].payload = json!({ "blob": "x".repeat(MAX_BATCH_BYTES as usize + 10) });
+    cases.push((
+        "inflates past the limit",
+        encode_body(&bomb, BodyEncoding::Gzip).unwrap(),
+        vec![("content-encoding", "gzip")],
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "sync.batch_too_large",
+    ));
+
+    for (name, body, headers, status, code) in cases {
+        let r = server.upload_raw(&till.credential, body, &headers).await;
+        assert_eq!(
+            (r.status, r.code().as_str()),
+            (status, code),
+            "{name}: {}",
+            r.text()
+        );
+        assert!(
+            !r.json()["error"]["message"].as_str().unwrap().is_empty(),
+            "{name}"
+        );
+    }
+    let status = server.status(&till).await.json();
+    assert_eq!(
+        status["highest_contiguous_seq"], 3,
+        "a refused batch moved the high-water mark"
+    );
+    let terminal_pk = server
+        .state
+        .db
+        .credential(till.credential.split('.').nth(1).unwrap())
+        .await
+        .unwrap()
+        .unwrap()
+        .identity
+        .terminal_pk;
+    assert_eq!(
+        db.record_count(terminal_pk).await.unwrap(),
+        3,
+        "a refused batch stored records"
+    );
+    let stock = server
+        .admin_get("/admin/v1/tenants/acme/reports/stock")
+        .await
+        .json();
+    assert_eq!(
+        stock[0]["qty"], "-1",
+        "only the first sale (3 records) was accepted"
+    );
+    let metrics = server
+        .send(Method::GET, "/metrics", &[], Vec::new())
+        .await
+        .text();
+    assert!(
+        metrics.contains("kasa_batches_refused_total 15"),
+        "{metrics}"
+    );
+}
