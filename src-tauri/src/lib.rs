@@ -56,6 +56,7 @@ fn spawn_sync_status_thread(app: tauri::AppHandle, db: std::path::PathBuf) {
 
 /// Start the app with the process's arguments.
 pub fn run() {
+    let started = std::time::Instant::now();
     let args = match args::Args::parse(std::env::args().skip(1)) {
         Ok(a) => a,
         Err(e) => {
@@ -63,7 +64,7 @@ pub fn run() {
             std::process::exit(2);
         }
     };
-    let state = match state::AppState::open(&args.data_dir, args.demo) {
+    let state = match state::AppState::open(&args.data_dir, args.demo, started) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error[{}]: {}", e.code, e.message);
@@ -92,6 +93,7 @@ pub fn run() {
             commands::session::login,
             commands::session::logout,
             commands::session::wedge_thresholds,
+            commands::session::ui_ready,
             commands::sale::current_sale,
             commands::sale::scan,
             commands::sale::search,

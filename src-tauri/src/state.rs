@@ -71,12 +71,14 @@ pub struct AppState {
     pub devices: Arc<Devices>,
     pub data_dir: PathBuf,
     pub demo: bool,
+    /// When the process started (for the cold-start log line).
+    pub started: std::time::Instant,
 }
 
 impl AppState {
     /// Open the store in `<data_dir>/kasa.db` (seeding the demo store when
     /// asked and empty) and the devices.
-    pub fn open(data_dir: &Path, demo: bool) -> ApiResult<AppState> {
+    pub fn open(data_dir: &Path, demo: bool, started: std::time::Instant) -> ApiResult<AppState> {
         std::fs::create_dir_all(data_dir).map_err(|e| {
             ApiError::new(
                 "desktop.data_dir",
@@ -110,6 +112,7 @@ impl AppState {
             devices,
             data_dir: data_dir.to_path_buf(),
             demo,
+            started,
         })
     }
 

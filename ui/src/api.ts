@@ -38,6 +38,7 @@ export const api = {
   session: () => call<T.SessionView>("session"),
   login: (pin: string) => call<T.SessionView>("login", { pin }),
   logout: () => call<T.SessionView>("logout"),
+  uiReady: () => call<number>("ui_ready"),
   wedgeThresholds: () => call<T.WedgeThresholdsView>("wedge_thresholds"),
   currentSale: () => call<T.SaleView | null>("current_sale"),
   scan: (code: string, qty: string | null) => call<T.SaleView>("scan", { code, qty }),

@@ -267,6 +267,7 @@ export async function start() {
   // For the end-to-end tests and the cold-start measurement.
   (window as unknown as { kasaDebug: unknown }).kasaDebug = { scanned };
   document.body.dataset.ready = "1";
+  requestAnimationFrame(() => void api.uiReady().catch(() => undefined));
 }
 
 export function setSyncStatus(s: SyncStatusView) {

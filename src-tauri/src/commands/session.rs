@@ -69,3 +69,13 @@ pub fn wedge_thresholds() -> WedgeThresholdsView {
         accept_unterminated: t.accept_unterminated,
     }
 }
+
+/// The UI calls this once its first screen is interactive; the shell logs
+/// the time since the process started (the cold-start measurement).
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn ui_ready(state: State<'_, AppState>) -> u64 {
+    let ms = state.started.elapsed().as_millis() as u64;
+    let epoch_ms = chrono::Utc::now().timestamp_millis();
+    eprintln!("kasa-desktop: interactive {ms} ms after start (epoch_ms {epoch_ms})");
+    ms
+}
