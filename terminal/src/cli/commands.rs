@@ -140,7 +140,7 @@ fn init(cli: &Cli, a: &InitArgs, out: &Printer) -> Result<(), TerminalError> {
     s.save_new(store.conn())?;
     out.show(&s, || {
         format!(
-            "initialised {} for store {} terminal {} ({} , VAT {}, {:?} prices)\n",
+            "initialised {} for store {} terminal {} ({}, VAT {}, {:?} prices)\n",
             cli.db_path().display(),
             s.store_id,
             s.terminal_id,

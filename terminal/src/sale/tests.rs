@@ -5,6 +5,7 @@ use rust_decimal_macros::dec;
 use super::*;
 use crate::settings::TillSettings;
 use crate::store::Store;
+use crate::users;
 
 fn at(min: u32) -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2026, 3, 4)
