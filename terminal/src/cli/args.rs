@@ -113,6 +113,12 @@ pub enum Command {
         #[command(subcommand)]
         which: ReportCommand,
     },
+    /// What is waiting to be sent to head office.
+    Outbox {
+        /// Show at most this many records.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
     /// The fiscal journal.
     Journal {
         /// Action.

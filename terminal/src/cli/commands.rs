@@ -13,6 +13,7 @@ use super::render::Printer;
 use super::{open_file, read_input};
 use crate::catalog;
 use crate::documents::journal::{self, ExportFormat};
+use crate::documents::{DocumentError, outbox};
 use crate::error::TerminalError;
 use crate::sale::{self, returns::ReturnScript, script::SaleScript};
 use crate::settings::{self, TillSettings, vat_preset};
@@ -97,6 +98,27 @@ pub fn run(cli: Cli) -> Result<(), TerminalError> {
         Command::Stock(a) => stock_cmd(&cli, a, &out),
         Command::Report { which } => report(&cli, which, &out),
         Command::Journal { action } => journal_cmd(&cli, action, &out),
+        Command::Outbox { limit } => {
+            let store = open(&cli)?;
+            let queued = outbox::queued_count(store.conn()).map_err(DocumentError::from)?;
+            let records = outbox::pending(store.conn(), 0, *limit).map_err(DocumentError::from)?;
+            let value = json!({ "queued": queued, "records": records });
+            out.show(&value, || {
+                let mut s = format!("{queued} records queued for head office\n");
+                for r in &records {
+                    s.push_str(&format!(
+                        "{:>6} {:<4} {} {} {}\n",
+                        r.seq,
+                        r.kind,
+                        r.payload["number"].as_str().unwrap_or(""),
+                        r.record_id,
+                        r.status
+                    ));
+                }
+                s
+            });
+            Ok(())
+        }
         Command::Device(cmd) => {
             let text = kasa_drivers::cli::run(cmd.clone()).map_err(|e| TerminalError::Device {
                 code: e.code(),

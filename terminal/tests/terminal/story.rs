@@ -273,6 +273,9 @@ fn a_day_at_the_till() {
         .query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))
         .unwrap();
     assert_eq!(docs, outbox, "every document is queued for head office");
+    let visible = till.json(&["outbox", "--limit", "3"]);
+    assert_eq!(visible["queued"].as_i64().unwrap(), docs, "{visible}");
+    assert_eq!(visible["records"].as_array().unwrap().len(), 3);
     assert_gapless(&numbers(&conn, "SA"));
     // Audited: approvals, void, cash out, no-sale, return without receipt.
     let audit = till.json(&["user", "audit"]);
