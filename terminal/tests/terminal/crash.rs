@@ -133,6 +133,12 @@ fn sigkill_never_leaves_a_partial_or_lost_sale() {
         );
     }
     assert!(!reported.is_empty(), "the child never completed a sale");
+    let stored = numbers(&till.sqlite(), "SA").len();
+    eprintln!(
+        "{ROUNDS} kills: {} sales reported complete, {stored} stored \
+         (stored − reported = committed but killed before printing)",
+        reported.len()
+    );
     // The outbox sequence is gapless too.
     let conn = till.sqlite();
     let mut stmt = conn.prepare("SELECT seq FROM outbox ORDER BY seq").unwrap();
