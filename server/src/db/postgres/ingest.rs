@@ -1,0 +1,124 @@
+//! The PostgreSQL ingest path (rules in [`crate::db`]): the terminal row
+//! locked `FOR UPDATE`, one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO
+//! NOTHING RETURNING seq` for the batch, projections as NUMERIC upserts in
+//! key order, one transaction.
+
+use deadpool_postgres::Pool;
+use kasa_sync_protocol::Record;
+
+use super::to_i64;
+use crate::db::schema;
+use crate::db::{DbError, IngestOutcome, TerminalIdentity};
+use crate::projection::{advance_journal, project};
+
+/// Store a validated batch.
+pub(super) async fn ingest(
+    pool: &Pool,
+    terminal: &TerminalIdentity,
+    first_seq: u64,
+    records: &[Record],
+    now_ms: i64,
+) -> Result<IngestOutcome, DbError> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    let row = tx
+        .query_one(
+            "SELECT held_through, journal_state FROM terminals WHERE pk = $1 FOR UPDATE",
+            &[&terminal.terminal_pk],
+        )
+        .await?;
+    let held = row.get::<_, i64>(0) as u64;
+    let journal_json: Option<String> = row.get(1);
+    let next = held + 1;
+    if first_seq > next {
+        return Err(DbError::Gap {
+            expected: next,
+            found: first_seq,
+        });
+    }
+    let skip = usize::try_from(next - first_seq)
+        .unwrap_or(usize::MAX)
+        .min(records.len());
+    let fresh = &records[skip..];
+    let mut seqs = Vec::with_capacity(fresh.len());
+    let mut ids = Vec::with_capacity(fresh.len());
+    let mut kinds = Vec::with_capacity(fresh.len());
+    let mut types: Vec<Option<String>> = Vec::with_capacity(fresh.len());
+    let mut created = Vec::with_capacity(fresh.len());
+    let mut payloads = Vec::with_capacity(fresh.len());
+    for r in fresh {
+        seqs.push(to_i64(r.seq)?);
+        ids.push(r.id.to_string());
+        kinds.push(schema::kind_str(r.kind).to_owned());
+        types.push(r.document_type.clone());
+        created.push(r.created_at.timestamp_millis());
+        payloads.push(r.payload.to_string());
+    }
+    let inserted_seqs: std::collections::HashSet<i64> = if fresh.is_empty() {
+        Default::default()
+    } else {
+        tx.query(
+            "INSERT INTO records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload)
+             SELECT $1, s, i, k, d, c, $2, p
+               FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[]) AS u(s, i, k, d, c, p)
+             ON CONFLICT DO NOTHING RETURNING seq",
+            &[&terminal.terminal_pk, &now_ms, &seqs, &ids, &kinds, &types, &created, &payloads],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get::<_, i64>(0))
+        .collect()
+    };
+    let inserted: Vec<&Record> = fresh
+        .iter()
+        .filter(|r| i64::try_from(r.seq).is_ok_and(|s| inserted_seqs.contains(&s)))
+        .collect();
+    let duplicates = (records.len() - inserted.len()) as u32;
+    let delta = project(inserted.iter().copied());
+    for (sku, qty) in &delta.stock {
+        tx.execute(
+            "INSERT INTO stock (store_pk, sku, qty) VALUES ($1, $2, $3::text::numeric)
+             ON CONFLICT (store_pk, sku) DO UPDATE SET qty = stock.qty + EXCLUDED.qty",
+            &[&terminal.store_pk, sku, &qty.to_string()],
+        )
+        .await?;
+    }
+    for ((day, tender), (documents, amount)) in &delta.sales {
+        tx.execute(
+            "INSERT INTO sales (store_pk, day, terminal_pk, tender, documents, amount)
+             VALUES ($1, $2, $3, $4, $5, $6::text::numeric)
+             ON CONFLICT (store_pk, day, terminal_pk, tender)
+             DO UPDATE SET documents = sales.documents + EXCLUDED.documents, amount = sales.amount + EXCLUDED.amount",
+            &[&terminal.store_pk, day, &terminal.terminal_pk, tender, documents, &amount.to_string()],
+        )
+        .await?;
+    }
+    if !delta.journal.is_empty() {
+        let state = schema::journal_state(journal_json.as_deref())?;
+        let next_state = advance_journal(&state, delta.journal);
+        tx.execute(
+            "UPDATE terminals SET journal_state = $1 WHERE pk = $2",
+            &[&schema::journal_json(&next_state)?, &terminal.terminal_pk],
+        )
+        .await?;
+    }
+    let last_seq = first_seq + records.len() as u64 - 1;
+    let held_through = held.max(last_seq);
+    let newest = inserted
+        .iter()
+        .map(|r| r.created_at.timestamp_millis())
+        .max();
+    tx.execute(
+        "UPDATE terminals SET held_through = $1, last_seen_ms = $2, newest_record_ms = GREATEST(newest_record_ms, $3)
+          WHERE pk = $4",
+        &[&to_i64(held_through)?, &now_ms, &newest, &terminal.terminal_pk],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(IngestOutcome {
+        applied: inserted.len() as u32,
+        duplicates,
+        held_through,
+        unprojected: delta.unprojected,
+    })
+}

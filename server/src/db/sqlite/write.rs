@@ -1,0 +1,186 @@
+//! The SQLite write paths that carry the ingest and publishing rules (see
+//! [`crate::db`]): one IMMEDIATE transaction each, on the owner thread.
+
+use kasa_sync_protocol::Record;
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rust_decimal::Decimal;
+
+use super::{parse_decimal, store_pk, tenant_pk, to_i64};
+use crate::db::schema;
+use crate::db::{DbError, IngestOutcome, NewChange, PublishOutcome, TerminalIdentity};
+use crate::projection::{advance_journal, project};
+
+pub(super) fn ingest(
+    conn: &mut Connection,
+    terminal: &TerminalIdentity,
+    first_seq: u64,
+    records: &[Record],
+    now_ms: i64,
+) -> Result<IngestOutcome, DbError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let (held, journal_json): (i64, Option<String>) = tx.query_row(
+        "SELECT held_through, journal_state FROM terminals WHERE pk = ?1",
+        [terminal.terminal_pk],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let held = held as u64;
+    let next = held + 1;
+    if first_seq > next {
+        return Err(DbError::Gap {
+            expected: next,
+            found: first_seq,
+        });
+    }
+    let skip = usize::try_from(next - first_seq)
+        .unwrap_or(usize::MAX)
+        .min(records.len());
+    let mut duplicates = skip as u32;
+    let mut inserted: Vec<&Record> = Vec::new();
+    {
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+        )?;
+        for record in &records[skip..] {
+            let n = insert.execute(params![
+                terminal.terminal_pk,
+                to_i64(record.seq)?,
+                record.id.to_string(),
+                schema::kind_str(record.kind),
+                record.document_type,
+                record.created_at.timestamp_millis(),
+                now_ms,
+                record.payload.to_string(),
+            ])?;
+            if n == 1 {
+                inserted.push(record);
+            } else {
+                duplicates += 1;
+            }
+        }
+    }
+    let delta = project(inserted.iter().copied());
+    for (sku, qty) in &delta.stock {
+        let old: Option<String> = tx
+            .query_row(
+                "SELECT qty FROM stock WHERE store_pk = ?1 AND sku = ?2",
+                params![terminal.store_pk, sku],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let new = old
+            .as_deref()
+            .map(parse_decimal)
+            .transpose()?
+            .unwrap_or_default()
+            + qty;
+        tx.execute(
+            "INSERT INTO stock (store_pk, sku, qty) VALUES (?1, ?2, ?3)
+             ON CONFLICT (store_pk, sku) DO UPDATE SET qty = excluded.qty",
+            params![terminal.store_pk, sku, new.normalize().to_string()],
+        )?;
+    }
+    for ((day, tender), (documents, amount)) in &delta.sales {
+        let old: Option<(i64, String)> = tx
+            .query_row(
+                "SELECT documents, amount FROM sales WHERE store_pk = ?1 AND day = ?2 AND terminal_pk = ?3 AND tender = ?4",
+                params![terminal.store_pk, day, terminal.terminal_pk, tender],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let (old_docs, old_amount) = match old {
+            Some((d, a)) => (d, parse_decimal(&a)?),
+            None => (0, Decimal::ZERO),
+        };
+        tx.execute(
+            "INSERT INTO sales (store_pk, day, terminal_pk, tender, documents, amount) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (store_pk, day, terminal_pk, tender) DO UPDATE SET documents = excluded.documents, amount = excluded.amount",
+            params![terminal.store_pk, day, terminal.terminal_pk, tender, old_docs + documents, (old_amount + amount).to_string()],
+        )?;
+    }
+    if !delta.journal.is_empty() {
+        let state = schema::journal_state(journal_json.as_deref())?;
+        let next_state = advance_journal(&state, delta.journal);
+        tx.execute(
+            "UPDATE terminals SET journal_state = ?1 WHERE pk = ?2",
+            params![schema::journal_json(&next_state)?, terminal.terminal_pk],
+        )?;
+    }
+    let last_seq = first_seq + records.len() as u64 - 1;
+    let held_through = held.max(last_seq);
+    let newest = inserted
+        .iter()
+        .map(|r| r.created_at.timestamp_millis())
+        .max();
+    tx.execute(
+        "UPDATE terminals SET held_through = ?1, last_seen_ms = ?2,
+                newest_record_ms = max(coalesce(newest_record_ms, ?3), coalesce(?3, newest_record_ms))
+          WHERE pk = ?4",
+        params![to_i64(held_through)?, now_ms, newest, terminal.terminal_pk],
+    )?;
+    tx.commit()?;
+    Ok(IngestOutcome {
+        applied: inserted.len() as u32,
+        duplicates,
+        held_through,
+        unprojected: delta.unprojected,
+    })
+}
+
+pub(super) fn publish(
+    conn: &mut Connection,
+    tenant_id: &str,
+    store_id: Option<&str>,
+    changes: &[NewChange],
+    now_ms: i64,
+) -> Result<PublishOutcome, DbError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let (tenant, store) = match store_id {
+        Some(s) => {
+            let (t, s) = store_pk(&tx, tenant_id, s)?;
+            (t, Some(s))
+        }
+        None => (tenant_pk(&tx, tenant_id)?, None),
+    };
+    let current: i64 = tx.query_row(
+        "SELECT md_version FROM tenants WHERE pk = ?1",
+        [tenant],
+        |r| r.get(0),
+    )?;
+    let mut version = current;
+    {
+        let mut supersede = tx.prepare_cached(
+            "UPDATE md_changes SET superseded = 1
+              WHERE tenant_pk = ?1 AND entity = ?2 AND key = ?3 AND store_pk IS ?4 AND superseded = 0",
+        )?;
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO md_changes (tenant_pk, version, store_pk, entity, key, op, data, superseded, published_at_ms)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8)",
+        )?;
+        for change in changes {
+            version += 1;
+            let entity = schema::entity_str(change.entity);
+            supersede.execute(params![tenant, entity, change.key, store])?;
+            insert.execute(params![
+                tenant,
+                version,
+                store,
+                entity,
+                change.key,
+                schema::op_str(change.op),
+                change.data.to_string(),
+                now_ms
+            ])?;
+        }
+    }
+    tx.execute(
+        "UPDATE tenants SET md_version = ?1 WHERE pk = ?2",
+        params![version, tenant],
+    )?;
+    tx.commit()?;
+    Ok(PublishOutcome {
+        first_version: (current + 1) as u64,
+        last_version: version as u64,
+        changes: changes.len() as u64,
+    })
+}
