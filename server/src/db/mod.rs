@@ -304,8 +304,11 @@ pub trait Database: Send + Sync + std::fmt::Debug + 'static {
         changes: &[NewChange],
         now_ms: i64,
     ) -> Result<PublishOutcome, DbError>;
-    /// Changes after `after_version` a terminal of `store_pk` may see, at most `limit + 1`.
-    /// With `snapshot`, only the newest upsert of each key (a fresh terminal's first pull).
+    /// Changes after `after_version` a terminal of `store_pk` may see, at most `limit + 1`:
+    /// only the newest change of each key (a change superseded by a later one is
+    /// skipped — the later one is after the cursor too, so the till ends in the same
+    /// state with less to apply). With `snapshot` (a fresh till, no cursor) deletes are
+    /// left out as well.
     async fn changes_after(
         &self,
         tenant_pk: i64,

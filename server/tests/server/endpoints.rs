@@ -50,6 +50,17 @@ pub async fn master_data_is_published_and_pulled_by_cursor_in_pages(db: Arc<dyn 
         )
         .await;
     assert_eq!(r.json()["last_version"], 26);
+    // the same key twice in one publish: the later one wins
+    let r = server
+        .admin_post(
+            "/admin/v1/tenants/acme/master-data",
+            json!({"changes":[
+                {"entity":"product","key":"P005","op":"upsert","data":{"name":"First"}},
+                {"entity":"product","key":"P005","op":"upsert","data":{"name":"Second"}}
+            ]}),
+        )
+        .await;
+    assert_eq!(r.json()["last_version"], 28);
     let bad = server
         .admin_post(
             "/admin/v1/tenants/acme/master-data",
@@ -86,7 +97,7 @@ pub async fn master_data_is_published_and_pulled_by_cursor_in_pages(db: Arc<dyn 
         }
         pages += 1;
         cursor = Some(typed.next_cursor.0.clone());
-        assert_eq!(typed.server_version, 26);
+        assert_eq!(typed.server_version, 28);
         if !typed.has_more {
             break;
         }
@@ -94,13 +105,14 @@ pub async fn master_data_is_published_and_pulled_by_cursor_in_pages(db: Arc<dyn 
     assert_eq!(pages, 3);
     assert_eq!(state.len(), 19);
     assert_eq!(state["P000"]["name"], "Renamed 0");
+    assert_eq!(state["P005"]["name"], "Second");
     assert_eq!(state["P010"]["price"], "11.99");
 
     // later changes arrive after the saved cursor, deletes included
     let r = server
         .admin_post("/admin/v1/tenants/acme/master-data", json!({"changes":[{"entity":"product","key":"P001","op":"delete"},{"entity":"barcode","key":"4006381333900","op":"upsert","data":{"sku":"P002"}}]}))
         .await;
-    assert_eq!(r.json()["last_version"], 28);
+    assert_eq!(r.json()["last_version"], 30);
     let page = server.pull(&till, cursor.as_deref(), 100).await.json();
     let got: Vec<(u64, String)> = page["changes"]
         .as_array()
@@ -113,7 +125,7 @@ pub async fn master_data_is_published_and_pulled_by_cursor_in_pages(db: Arc<dyn 
             )
         })
         .collect();
-    assert_eq!(got, [(27, "delete".to_owned()), (28, "upsert".to_owned())]);
+    assert_eq!(got, [(29, "delete".to_owned()), (30, "upsert".to_owned())]);
     assert_eq!(page["has_more"], false);
     let empty = server
         .pull(&till, page["next_cursor"].as_str(), 100)

@@ -65,6 +65,19 @@ fn parse_decimal(text: &str) -> Result<Decimal, DbError> {
 }
 
 const POOL_SIZE: usize = 16;
+/// Changes written per statement when publishing.
+const PUBLISH_CHUNK: usize = 5_000;
+
+/// For each change, whether a later change of the same publish has the
+/// same entity and key (then it is superseded from the start).
+fn superseded_within(changes: &[NewChange]) -> Vec<bool> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = vec![false; changes.len()];
+    for (i, change) in changes.iter().enumerate().rev() {
+        out[i] = !seen.insert((change.entity, change.key.as_str()));
+    }
+    out
+}
 
 impl PostgresDatabase {
     /// Connect to `postgres://user@host:port/db` (no TLS: run it on the
@@ -347,38 +360,37 @@ impl Database for PostgresDatabase {
             )
             .await?
             .get(0);
-        let supersede = tx
-            .prepare(
-                "UPDATE md_changes SET superseded = TRUE
-                  WHERE tenant_pk = $1 AND entity = $2 AND key = $3 AND store_pk IS NOT DISTINCT FROM $4 AND NOT superseded",
-            )
-            .await?;
-        let insert = tx
-            .prepare(
-                "INSERT INTO md_changes (tenant_pk, version, store_pk, entity, key, op, data, superseded, published_at_ms)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, FALSE, $8)",
-            )
-            .await?;
+        // Chunks of one `UPDATE … FROM unnest` + one `INSERT … SELECT FROM unnest`
+        // instead of two round trips per change: a 1,000,000-product catalog
+        // is 200 chunks, not 2,000,000 statements.
+        let later_in_publish = superseded_within(changes);
         let mut version = current;
-        for change in changes {
-            version += 1;
-            let entity = schema::entity_str(change.entity);
-            tx.execute(&supersede, &[&tenant, &entity, &change.key, &store])
-                .await?;
+        for (chunk_index, chunk) in changes.chunks(PUBLISH_CHUNK).enumerate() {
+            let offset = chunk_index * PUBLISH_CHUNK;
+            let entities: Vec<&str> = chunk.iter().map(|c| schema::entity_str(c.entity)).collect();
+            let keys: Vec<&str> = chunk.iter().map(|c| c.key.as_str()).collect();
             tx.execute(
-                &insert,
-                &[
-                    &tenant,
-                    &version,
-                    &store,
-                    &entity,
-                    &change.key,
-                    &schema::op_str(change.op),
-                    &change.data.to_string(),
-                    &now_ms,
-                ],
+                "UPDATE md_changes m SET superseded = TRUE
+                   FROM unnest($2::text[], $3::text[]) AS u(entity, key)
+                  WHERE m.tenant_pk = $1 AND m.entity = u.entity AND m.key = u.key
+                    AND m.store_pk IS NOT DISTINCT FROM $4 AND NOT m.superseded",
+                &[&tenant, &entities, &keys, &store],
             )
             .await?;
+            let versions: Vec<i64> = (1..=chunk.len() as i64).map(|i| version + i).collect();
+            let ops: Vec<&str> = chunk.iter().map(|c| schema::op_str(c.op)).collect();
+            let data: Vec<String> = chunk.iter().map(|c| c.data.to_string()).collect();
+            let superseded: Vec<bool> = (0..chunk.len())
+                .map(|i| later_in_publish[offset + i])
+                .collect();
+            tx.execute(
+                "INSERT INTO md_changes (tenant_pk, version, store_pk, entity, key, op, data, superseded, published_at_ms)
+                 SELECT $1, v, $2, e, k, o, d, s, $3
+                   FROM unnest($4::bigint[], $5::text[], $6::text[], $7::text[], $8::text[], $9::bool[]) AS u(v, e, k, o, d, s)",
+                &[&tenant, &store, &now_ms, &versions, &entities, &keys, &ops, &data, &superseded],
+            )
+            .await?;
+            version += chunk.len() as i64;
         }
         tx.execute(
             "UPDATE tenants SET md_version = $1 WHERE pk = $2",
@@ -413,7 +425,7 @@ impl Database for PostgresDatabase {
             .query(
                 "SELECT version, entity, key, op, data FROM md_changes
                   WHERE tenant_pk = $1 AND version > $2 AND (store_pk IS NULL OR store_pk = $3)
-                    AND (NOT $4 OR (NOT superseded AND op = 'upsert'))
+                    AND NOT superseded AND (NOT $4 OR op = 'upsert')
                   ORDER BY version LIMIT $5",
                 &[
                     &tenant_pk,

@@ -370,7 +370,7 @@ impl Database for SqliteDatabase {
             let mut stmt = conn.prepare_cached(
                 "SELECT version, entity, key, op, data FROM md_changes
                   WHERE tenant_pk = ?1 AND version > ?2 AND (store_pk IS NULL OR store_pk = ?3)
-                    AND (?4 = 0 OR (superseded = 0 AND op = 'upsert'))
+                    AND superseded = 0 AND (?4 = 0 OR op = 'upsert')
                   ORDER BY version LIMIT ?5",
             )?;
             let rows = stmt.query_map(
