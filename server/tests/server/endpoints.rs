@@ -385,3 +385,84 @@ pub async fn tls_serves_the_same_api_and_refuses_plain_http() {
         .unwrap()
         .unwrap();
 }
+
+/// Pull every page after `cursor` and apply it the way the till will.
+async fn pull_all(
+    server: &Server,
+    till: &support::Till,
+    cursor: &mut Option<String>,
+    state: &mut std::collections::BTreeMap<String, Value>,
+    limit: u32,
+) {
+    loop {
+        let page = server.pull(till, cursor.as_deref(), limit).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text());
+        let page: kasa_sync_protocol::MasterDataPage = serde_json::from_slice(&page.body).unwrap();
+        for change in &page.changes {
+            match change.op {
+                kasa_sync_protocol::ChangeOp::Upsert => {
+                    state.insert(change.key.clone(), change.data.clone())
+                }
+                kasa_sync_protocol::ChangeOp::Delete => state.remove(&change.key),
+            };
+        }
+        *cursor = Some(page.next_cursor.0);
+        if !page.has_more {
+            return;
+        }
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(16))]
+
+    /// Whatever head office publishes and whenever tills pull, with any page
+    /// size: a till that keeps its cursor and a till that starts fresh both
+    /// end in exactly the published state.
+    #[test]
+    fn pulls_from_any_cursor_reach_the_published_state(
+        rounds in proptest::collection::vec(
+            (proptest::collection::vec((0u8..6, proptest::prelude::any::<bool>()), 1..6), 1u32..4),
+            1..8,
+        ),
+    ) {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        runtime.block_on(async {
+            let db = support::sqlite().await;
+            let server = Server::start(db.db.clone(), test_config()).await;
+            server.tenant_with_store("acme", "S001").await;
+            let keeper = server.till("acme", "S001", "T01").await;
+            let mut model = std::collections::BTreeMap::new();
+            let (mut cursor, mut state) = (None, std::collections::BTreeMap::new());
+            for (round, (changes, limit)) in rounds.iter().enumerate() {
+                let body: Vec<Value> = changes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (key, delete))| {
+                        let key = format!("K{key}");
+                        if *delete {
+                            model.remove(&key);
+                            json!({"entity":"product","key":key,"op":"delete"})
+                        } else {
+                            let data = json!({"round": round, "i": i});
+                            model.insert(key.clone(), data.clone());
+                            json!({"entity":"product","key":key,"op":"upsert","data":data})
+                        }
+                    })
+                    .collect();
+                let r = server.admin_post("/admin/v1/tenants/acme/master-data", json!({"changes": body})).await;
+                assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+                if round % 2 == 1 {
+                    pull_all(&server, &keeper, &mut cursor, &mut state, *limit).await;
+                    assert_eq!(state, model, "keeper after round {round}");
+                }
+            }
+            pull_all(&server, &keeper, &mut cursor, &mut state, 2).await;
+            assert_eq!(state, model, "keeper at the end");
+            let fresh = server.till("acme", "S001", "T02").await;
+            let (mut fresh_cursor, mut fresh_state) = (None, std::collections::BTreeMap::new());
+            pull_all(&server, &fresh, &mut fresh_cursor, &mut fresh_state, 1).await;
+            assert_eq!(fresh_state, model, "fresh till");
+        });
+    }
+}
