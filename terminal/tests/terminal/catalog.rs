@@ -451,3 +451,37 @@ fn vip_customer_pricing_follows_the_worked_example() {
         "not active in March"
     );
 }
+
+#[test]
+fn demo_store_json_parses_into_domain_settings() {
+    let store: serde_json::Value = serde_json::from_reader(demo_file("store.json")).unwrap();
+    assert_eq!(store["store_id"], "S001");
+    assert_eq!(store["terminal_id"], "T01");
+    let currency: Currency = serde_json::from_value(store["currency"].clone()).unwrap();
+    assert_eq!(currency, Currency::Eur);
+    let mode: kasa_domain::tax::PriceMode =
+        serde_json::from_value(store["price_mode"].clone()).unwrap();
+    assert_eq!(mode, kasa_domain::tax::PriceMode::Inclusive);
+    let rounding: kasa_domain::money::CashRounding =
+        serde_json::from_value(store["cash_rounding"].clone()).unwrap();
+    assert_eq!(
+        rounding,
+        kasa_domain::money::CashRounding::none(Currency::Eur)
+    );
+    let config = demo_config();
+    config.validate().unwrap();
+    for prefix in 21..=24 {
+        assert!(config.layout_for(prefix).unwrap().pattern.contains('W'));
+    }
+    assert!(config.layout_for(28).unwrap().pattern.contains('P'));
+    let (users, rejected) = catalog::parse_users(demo_file("users.csv")).unwrap();
+    assert!(rejected.is_empty());
+    let pins: Vec<(&str, &str)> = users
+        .iter()
+        .map(|u| (u.role.name(), u.pin.as_str()))
+        .collect();
+    assert_eq!(
+        pins,
+        vec![("cashier", "1111"), ("manager", "9999"), ("admin", "0000")]
+    );
+}
