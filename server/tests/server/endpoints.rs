@@ -466,3 +466,48 @@ proptest::proptest! {
         });
     }
 }
+
+#[test]
+fn the_cli_sets_up_tenants_stores_and_codes_and_prints_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite:{}", dir.path().join("hq.db").display());
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kasa-server"))
+            .args(["--database", &database])
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, stdout, _) = run(&["migrate"]);
+    assert!(
+        ok && stdout.contains("schema version 1 (sqlite)"),
+        "{stdout}"
+    );
+    assert!(run(&["tenant", "create", "acme", "--name", "ACME"]).0);
+    assert!(
+        run(&[
+            "store", "create", "S001", "--tenant", "acme", "--name", "Main"
+        ])
+        .0
+    );
+    let (ok, stdout, stderr) = run(&["enrol-code", "--tenant", "acme", "--store", "S001"]);
+    assert!(ok, "{stderr}");
+    let code = stdout.lines().next().unwrap();
+    assert!(
+        code.len() == 14 && code.chars().filter(|c| *c == '-').count() == 2,
+        "{stdout}"
+    );
+    let (ok, stdout, _) = run(&["report", "stock", "--tenant", "acme"]);
+    assert!(ok);
+    assert_eq!(stdout, "store_id,sku,qty\n");
+    let (ok, _, stderr) = run(&["tenant", "create", "acme", "--name", "again"]);
+    assert!(!ok && stderr.contains("already exists"), "{stderr}");
+    let (ok, _, stderr) = run(&["enrol-code", "--tenant", "acme", "--store", "S999"]);
+    assert!(!ok && stderr.contains("server.not_found"), "{stderr}");
+}
