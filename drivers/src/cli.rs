@@ -9,9 +9,10 @@
 //! kasa scale read --device serial:///dev/ttyUSB0?baud=9600 [--protocol toledo|cas]
 //! ```
 //! `run` returns the text to print on success; errors carry stable codes
-//! (`error[<code>]: <message>` is the terminal's job). Scale errors become a
-//! [`DriverError`] whose message starts with the scale's own code
-//! (`scale.unstable: …`).
+//! (`error[<code>]: <message>` is the terminal's job). A
+//! [`DeviceCommandError`] keeps each device's own error: a scale that is
+//! overloaded says `scale.overload` and what to do about it, not a generic
+//! device error.
 
 use clap::{Args, Subcommand, ValueEnum};
 
@@ -182,20 +183,31 @@ fn describe_status(uri: &str, s: &PrinterStatus) -> String {
     )
 }
 
-fn scale_error(e: ScaleError) -> DriverError {
-    match e {
-        ScaleError::Transport(d) => d,
-        ScaleError::Timeout { device, timeout_ms } => DriverError::Timeout {
-            device,
-            operation: "reading the weight",
-            timeout_ms,
-        },
-        other => DriverError::Device(format!("{}: {other}", other.code())),
+/// Why a device command failed: a transport/printer error, or the scale's
+/// own (overload, unstable, under zero, …), each with its stable code and
+/// its advice.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceCommandError {
+    /// Transport, printer or drawer.
+    #[error(transparent)]
+    Driver(#[from] DriverError),
+    /// The scale.
+    #[error(transparent)]
+    Scale(#[from] ScaleError),
+}
+
+impl DeviceCommandError {
+    /// Stable code (`printer.offline`, `scale.overload`, …).
+    pub fn code(&self) -> &'static str {
+        match self {
+            DeviceCommandError::Driver(e) => e.code(),
+            DeviceCommandError::Scale(e) => e.code(),
+        }
     }
 }
 
 /// Runs a device command; returns what to print.
-pub fn run(cmd: DeviceCommand) -> Result<String, DriverError> {
+pub fn run(cmd: DeviceCommand) -> Result<String, DeviceCommandError> {
     let timeouts = Timeouts::default();
     match cmd {
         DeviceCommand::Devices {
@@ -249,8 +261,8 @@ pub fn run(cmd: DeviceCommand) -> Result<String, DriverError> {
                 },
                 ..ScaleConfig::default()
             };
-            let mut scale = Scale::open(&uri, config).map_err(scale_error)?;
-            let stable = scale.read_stable().map_err(scale_error)?;
+            let mut scale = Scale::open(&uri, config)?;
+            let stable = scale.read_stable()?;
             Ok(format!(
                 "{} kg{}\n",
                 stable.weight.kg_text(),

@@ -15,6 +15,32 @@ use std::io;
 /// permission errors so the message says how to fix them.
 pub const UDEV_RULE_FILE: &str = "packaging/udev/60-kasa-printers.rules";
 
+/// What kind of device an error is about, so its code can say so
+/// (`printer.offline` vs `device.offline`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum DeviceKind {
+    /// Receipt printer (and a drawer pulsed through it).
+    Printer,
+    /// Serial or wedge barcode scanner.
+    Scanner,
+    /// Serial scale.
+    Scale,
+    /// Cash drawer on its own serial port.
+    Drawer,
+}
+
+impl DeviceKind {
+    /// Lower-case name used in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeviceKind::Printer => "printer",
+            DeviceKind::Scanner => "scanner",
+            DeviceKind::Scale => "scale",
+            DeviceKind::Drawer => "cash drawer",
+        }
+    }
+}
+
 /// Everything that can go wrong talking to a device.
 #[derive(Debug, thiserror::Error)]
 pub enum DriverError {
@@ -36,6 +62,19 @@ pub enum DriverError {
         "{device} is offline ({detail}) — the job is kept; check power and network, then reprint"
     )]
     Offline { device: String, detail: String },
+
+    /// A scanner, scale or serial drawer does not answer (port gone,
+    /// connection closed). Transports report `Offline`; the device's own
+    /// code turns it into this with [`DriverError::on`].
+    #[error(
+        "{} {device} is offline ({detail}) — check its cable and power; the sale can go on (type the code or the weight by hand)",
+        kind.name()
+    )]
+    DeviceOffline {
+        kind: DeviceKind,
+        device: String,
+        detail: String,
+    },
 
     /// The device was reachable but did not answer within the time limit.
     #[error(
@@ -76,11 +115,29 @@ impl DriverError {
             DriverError::NotFound { .. } => "device.not_found",
             DriverError::PermissionDenied { .. } => "device.permission_denied",
             DriverError::Offline { .. } => "printer.offline",
+            DriverError::DeviceOffline { .. } => "device.offline",
             DriverError::Timeout { .. } => "device.timeout",
             DriverError::PaperOut { .. } => "printer.paper_out",
             DriverError::CoverOpen { .. } => "printer.cover_open",
             DriverError::Device(_) => "device.error",
             DriverError::InvalidUri { .. } => "device.invalid_uri",
+        }
+    }
+
+    /// The same error said of a device of `kind`: an `Offline` from the
+    /// transport becomes [`DriverError::DeviceOffline`] (`device.offline`)
+    /// for scanners, scales and serial drawers and stays `printer.offline`
+    /// for printers. Other errors are unchanged.
+    pub fn on(self, kind: DeviceKind) -> Self {
+        match (self, kind) {
+            (DriverError::Offline { device, detail }, k) if k != DeviceKind::Printer => {
+                DriverError::DeviceOffline {
+                    kind: k,
+                    device,
+                    detail,
+                }
+            }
+            (other, _) => other,
         }
     }
 
@@ -154,6 +211,45 @@ mod tests {
     }
 
     #[test]
+    fn offline_codes_depend_on_the_device_kind() {
+        let offline = || DriverError::Offline {
+            device: "serial:///dev/ttyUSB0".into(),
+            detail: "port closed".into(),
+        };
+        let cases = [
+            (
+                DeviceKind::Printer,
+                "printer.offline",
+                "serial:///dev/ttyUSB0 is offline",
+            ),
+            (
+                DeviceKind::Scanner,
+                "device.offline",
+                "scanner serial:///dev/ttyUSB0",
+            ),
+            (
+                DeviceKind::Scale,
+                "device.offline",
+                "scale serial:///dev/ttyUSB0",
+            ),
+            (
+                DeviceKind::Drawer,
+                "device.offline",
+                "cash drawer serial:///dev/ttyUSB0",
+            ),
+        ];
+        for (kind, code, text) in cases {
+            let e = offline().on(kind);
+            assert_eq!(e.code(), code, "{kind:?}");
+            assert!(e.to_string().starts_with(text), "{e}");
+            assert!(e.is_transient());
+        }
+        // Other errors keep their code.
+        let e = DriverError::PaperOut { device: "p".into() }.on(DeviceKind::Scale);
+        assert_eq!(e.code(), "printer.paper_out");
+    }
+
+    #[test]
     fn permission_message_names_the_udev_rule() {
         let e = DriverError::PermissionDenied {
             device: "usb://04b8:0e15".into(),
@@ -171,6 +267,11 @@ mod tests {
             },
             DriverError::PermissionDenied { device: "d".into() },
             DriverError::Offline {
+                device: "d".into(),
+                detail: "x".into(),
+            },
+            DriverError::DeviceOffline {
+                kind: DeviceKind::Scale,
                 device: "d".into(),
                 detail: "x".into(),
             },

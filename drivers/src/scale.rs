@@ -243,7 +243,7 @@ impl From<DriverError> for ScaleError {
             DriverError::Timeout {
                 device, timeout_ms, ..
             } => ScaleError::Timeout { device, timeout_ms },
-            other => ScaleError::Transport(other),
+            other => ScaleError::Transport(other.on(crate::error::DeviceKind::Scale)),
         }
     }
 }

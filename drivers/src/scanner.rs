@@ -411,7 +411,11 @@ impl SerialScanner {
                     self.pending.extend(self.framer.push(&buf[..n]));
                 }
                 Err(DriverError::Timeout { .. }) => {}
-                Err(e) => return Err(ScanError::Transport(e)),
+                Err(e) => {
+                    return Err(ScanError::Transport(
+                        e.on(crate::error::DeviceKind::Scanner),
+                    ));
+                }
             }
         }
     }

@@ -95,7 +95,7 @@ fn serial_scanner_reader_thread_reports_unplug_as_typed_error() {
         .unwrap()
         .unwrap_err();
     assert!(matches!(err, ScanError::Transport(_)), "{err:?}");
-    assert_eq!(err.code(), "printer.offline");
+    assert_eq!(err.code(), "device.offline");
     reader.join().unwrap();
 }
 
@@ -182,7 +182,7 @@ fn scale_unplugged_is_a_typed_error() {
     drop(sim);
     pair.unplug();
     let err = scale.read_once().unwrap_err();
-    assert_eq!(err.code(), "printer.offline", "{err}");
+    assert_eq!(err.code(), "device.offline", "{err}");
     // Reopening a vanished port says what happened.
     let uri = DeviceUri::parse(&pair.host_uri("")).unwrap();
     let err = Scale::open(&uri, ScaleConfig::default()).unwrap_err();
@@ -495,7 +495,7 @@ mod with_printer_sim {
 
 #[test]
 fn cli_scale_read_over_a_pty() {
-    use kasa_drivers::cli::{DeviceCommand, ProtocolArg, ScaleAction, run};
+    use kasa_drivers::cli::{DeviceCommand, DeviceCommandError, ProtocolArg, ScaleAction, run};
 
     for (protocol, arg) in [
         (ScaleProtocol::ToledoDemand, ProtocolArg::Toledo),
@@ -517,10 +517,15 @@ fn cli_scale_read_over_a_pty() {
         };
         assert_eq!(read(pair.host_uri("?baud=9600")).unwrap(), "2.005 kg\n");
         sim.set_load(SimLoad::Overload);
+        // The scale's own error, code and advice (not a generic device error).
         let err = read(pair.host_uri("")).unwrap_err();
-        assert!(
-            err.to_string().starts_with("device error: scale.overload"),
-            "{err}"
+        assert!(matches!(err, DeviceCommandError::Scale(_)), "{err:?}");
+        assert_eq!(err.code(), "scale.overload", "{protocol:?}");
+        assert!(err.to_string().contains("weigh less at a time"), "{err}");
+        sim.set_load(SimLoad::Unstable { grams: 700 });
+        assert_eq!(
+            read(pair.host_uri("")).unwrap_err().code(),
+            "scale.unstable"
         );
     }
 }

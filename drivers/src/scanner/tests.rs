@@ -244,7 +244,7 @@ fn next_scan_reads_frames_errors_and_then_reports_offline() {
     );
     assert_eq!(
         scanner.next_scan(1_000).unwrap_err().code(),
-        "printer.offline"
+        "device.offline"
     );
 }
 

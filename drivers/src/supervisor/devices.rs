@@ -146,6 +146,15 @@ fn copy_error(e: &DriverError) -> DriverError {
             device: device.clone(),
             detail: detail.clone(),
         },
+        DriverError::DeviceOffline {
+            kind,
+            device,
+            detail,
+        } => DriverError::DeviceOffline {
+            kind: *kind,
+            device: device.clone(),
+            detail: detail.clone(),
+        },
         DriverError::Timeout {
             device,
             operation,
@@ -219,10 +228,13 @@ impl ScaleDevice {
     }
 
     fn scale(&mut self) -> Result<&mut Scale, DriverError> {
-        self.scale.as_mut().ok_or_else(|| DriverError::Offline {
-            device: self.uri.to_string(),
-            detail: "not connected".into(),
-        })
+        self.scale
+            .as_mut()
+            .ok_or_else(|| DriverError::DeviceOffline {
+                kind: crate::error::DeviceKind::Scale,
+                device: self.uri.to_string(),
+                detail: "not connected".into(),
+            })
     }
 
     fn run<T>(
@@ -350,10 +362,14 @@ impl SupervisedDevice for ScannerDevice {
     }
 
     fn probe(&mut self) -> Result<DeviceState, DriverError> {
-        let scanner = self.scanner.as_mut().ok_or_else(|| DriverError::Offline {
-            device: self.uri.to_string(),
-            detail: "not connected".into(),
-        })?;
+        let scanner = self
+            .scanner
+            .as_mut()
+            .ok_or_else(|| DriverError::DeviceOffline {
+                kind: crate::error::DeviceKind::Scanner,
+                device: self.uri.to_string(),
+                detail: "not connected".into(),
+            })?;
         loop {
             match scanner.next_scan(self.read_slice_ms) {
                 Ok(None) => return Ok(DeviceState::Online),
