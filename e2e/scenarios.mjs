@@ -230,6 +230,24 @@ async function main() {
     await shot("09-devices");
   });
 
+  await step("the till at 1920×1080", async () => {
+    await d.cmd("POST", "/window/rect", { width: 1920, height: 1080 });
+    await d.click("#nav-till");
+    await d.waitVisible("#entry");
+    await d.click("#entry");
+    await scan("3800010000000");
+    await waitRows(1);
+    const wide = await d.exec("return [window.innerWidth, document.querySelector('.fkeys button').getBoundingClientRect().height];");
+    assert.ok(wide[0] >= 1800, `window is wide (${wide[0]} px)`);
+    assert.ok(wide[1] >= 56, `touch targets stay large (${wide[1]} px)`);
+    await shot("11-till-1920x1080");
+    await d.press("F8"); // park it so the shift can close
+    await d.waitVisible("#park-label");
+    await d.press("Enter");
+    await waitRows(0);
+    await d.cmd("POST", "/window/rect", { width: 1024, height: 768 });
+  });
+
   await step("close the shift with a variance", async () => {
     await d.click("#nav-shift");
     await d.waitVisible("#counted-cash");

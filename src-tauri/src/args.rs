@@ -39,7 +39,9 @@ impl Args {
             match a.as_str() {
                 "--demo" => out.demo = true,
                 "--data-dir" => {
-                    data_dir = Some(PathBuf::from(it.next().ok_or("--data-dir needs a directory")?))
+                    data_dir = Some(PathBuf::from(
+                        it.next().ok_or("--data-dir needs a directory")?,
+                    ))
                 }
                 "--scanner" => out.scanner = Some(it.next().ok_or("--scanner needs a URI")?),
                 other if other.starts_with("--data-dir=") => {
@@ -73,12 +75,21 @@ mod tests {
 
     #[test]
     fn reads_data_dir_demo_and_scanner() {
-        let a = parse(&["--data-dir", "/tmp/x", "--demo", "--scanner", "serial:///dev/ttyS0"])
-            .unwrap();
+        let a = parse(&[
+            "--data-dir",
+            "/tmp/x",
+            "--demo",
+            "--scanner",
+            "serial:///dev/ttyS0",
+        ])
+        .unwrap();
         assert_eq!(a.data_dir, PathBuf::from("/tmp/x"));
         assert!(a.demo);
         assert_eq!(a.scanner.as_deref(), Some("serial:///dev/ttyS0"));
-        assert_eq!(parse(&["--data-dir=/y"]).unwrap().data_dir, PathBuf::from("/y"));
+        assert_eq!(
+            parse(&["--data-dir=/y"]).unwrap().data_dir,
+            PathBuf::from("/y")
+        );
     }
 
     #[test]

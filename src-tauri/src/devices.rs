@@ -52,7 +52,10 @@ impl DeviceConfig {
             .map_err(|e| {
                 ApiError::new(
                     "desktop.config",
-                    format!("cannot save {} ({e}) — check the data directory's permissions", path.display()),
+                    format!(
+                        "cannot save {} ({e}) — check the data directory's permissions",
+                        path.display()
+                    ),
                 )
             })
     }
@@ -104,7 +107,12 @@ impl Devices {
                     ..SimConfig::default()
                 },
             )
-            .map_err(|e| ApiError::new("desktop.demo_printer", format!("cannot start the printer simulator: {e}")))?;
+            .map_err(|e| {
+                ApiError::new(
+                    "desktop.demo_printer",
+                    format!("cannot start the printer simulator: {e}"),
+                )
+            })?;
             config.printer = Some(sim.uri().to_string());
             Some(sim)
         } else {
@@ -162,7 +170,9 @@ impl Devices {
             Ok(None) => PrintOutcome {
                 job_id: None,
                 state: "no_printer".to_string(),
-                message: Some("no receipt printer is configured — choose one in Devices".to_string()),
+                message: Some(
+                    "no receipt printer is configured — choose one in Devices".to_string(),
+                ),
             },
             Err(e) => PrintOutcome {
                 job_id: None,
@@ -208,8 +218,8 @@ impl Devices {
                 };
             }
         };
-        let probe = ReceiptPrinter::open(&uri, self.profile.clone(), probe_timeouts())
-            .and_then(|mut p| {
+        let probe =
+            ReceiptPrinter::open(&uri, self.profile.clone(), probe_timeouts()).and_then(|mut p| {
                 if p.can_report_status() {
                     p.status().map(Some)
                 } else {
@@ -217,7 +227,10 @@ impl Devices {
                 }
             });
         let (state, detail) = match probe {
-            Ok(None) => ("ready", Some("this connection cannot report status".to_string())),
+            Ok(None) => (
+                "ready",
+                Some("this connection cannot report status".to_string()),
+            ),
             Ok(Some(s)) if !s.online => ("offline", None),
             Ok(Some(s)) if s.cover_open => ("cover_open", None),
             Ok(Some(s)) if s.paper == kasa_drivers::status::PaperState::Out => ("paper_out", None),
@@ -291,13 +304,15 @@ pub fn spawn_serial_scanner(app: AppHandle, uri: String) {
         .name("kasa-serial-scanner".into())
         .spawn(move || {
             loop {
-                let opened = DeviceUri::parse(&uri).map_err(|e| e.to_string()).and_then(|u| {
-                    kasa_drivers::scanner::SerialScanner::open(
-                        &u,
-                        kasa_drivers::scanner::ScannerConfig::default(),
-                    )
+                let opened = DeviceUri::parse(&uri)
                     .map_err(|e| e.to_string())
-                });
+                    .and_then(|u| {
+                        kasa_drivers::scanner::SerialScanner::open(
+                            &u,
+                            kasa_drivers::scanner::ScannerConfig::default(),
+                        )
+                        .map_err(|e| e.to_string())
+                    });
                 let status = |state: &str, detail: Option<String>| DeviceStatusView {
                     device: "scanner".to_string(),
                     state: state.to_string(),
@@ -330,7 +345,8 @@ pub fn spawn_serial_scanner(app: AppHandle, uri: String) {
                         }
                     }
                     Err(e) => {
-                        let _ = app.emit(EventName::DeviceStatus.as_str(), status("offline", Some(e)));
+                        let _ =
+                            app.emit(EventName::DeviceStatus.as_str(), status("offline", Some(e)));
                     }
                 }
                 std::thread::sleep(Duration::from_secs(2));

@@ -493,7 +493,11 @@ mod tests {
             EventName::SyncStatus,
             EventName::ScannerInput,
         ] {
-            assert!(ts.contains(&format!("\"{}\"", e.as_str())), "{}", e.as_str());
+            assert!(
+                ts.contains(&format!("\"{}\"", e.as_str())),
+                "{}",
+                e.as_str()
+            );
         }
     }
 }

@@ -67,9 +67,8 @@ impl ApiError {
 impl From<kasa_terminal::sale::SaleError> for ApiError {
     fn from(e: kasa_terminal::sale::SaleError) -> Self {
         let mut api = ApiError::of(&e);
-        if let kasa_terminal::sale::SaleError::Rule(kasa_domain::sale::SaleError::NeedsManager(
-            p,
-        )) = &e
+        if let kasa_terminal::sale::SaleError::Rule(kasa_domain::sale::SaleError::NeedsManager(p)) =
+            &e
         {
             api.permission = Some(p.name().to_string());
         }

@@ -17,7 +17,10 @@ use crate::views::{money, qty};
 fn header(r: &mut Receipt, settings: &TillSettings, title: &str, number: &str, at: &str) {
     r.text(settings.tenant.clone(), TextStyle::heading());
     r.text(
-        format!("Store {} / Till {}", settings.store_id, settings.terminal_id),
+        format!(
+            "Store {} / Till {}",
+            settings.store_id, settings.terminal_id
+        ),
         TextStyle::centered(),
     );
     r.separator();
@@ -56,12 +59,18 @@ pub fn sale_receipt(settings: &TillSettings, done: &SaleResult, at: &str) -> Rec
             money(l.total, c),
         );
         if !l.discount.is_zero() {
-            r.row("  Discount / Отстъпка", format!("-{}", money(l.discount, c)));
+            r.row(
+                "  Discount / Отстъпка",
+                format!("-{}", money(l.discount, c)),
+            );
         }
     }
     r.separator();
     r.row_styled(
-        vec!["TOTAL / ОБЩО".to_string(), format!("{} {}", money(done.total, c), c.code())],
+        vec![
+            "TOTAL / ОБЩО".to_string(),
+            format!("{} {}", money(done.total, c), c.code()),
+        ],
         TextStyle::bold(),
     );
     for g in &done.vat {
@@ -92,11 +101,17 @@ pub fn return_receipt(settings: &TillSettings, done: &ReturnResult, at: &str) ->
         r.row("Original / Оригинал", o.clone());
     }
     for (sku, q, refund) in &done.lines {
-        r.row(format!("{sku} x {}", qty(*q)), format!("-{}", money(*refund, c)));
+        r.row(
+            format!("{sku} x {}", qty(*q)),
+            format!("-{}", money(*refund, c)),
+        );
     }
     r.separator();
     r.row_styled(
-        vec!["REFUND / ВЪРНАТИ".to_string(), format!("{} {}", money(done.total, c), c.code())],
+        vec![
+            "REFUND / ВЪРНАТИ".to_string(),
+            format!("{} {}", money(done.total, c), c.code()),
+        ],
         TextStyle::bold(),
     );
     r.row("Cash paid out / Изплатени", money(done.cash_paid_out, c));
@@ -135,13 +150,19 @@ mod tests {
 
     #[test]
     fn markers_are_stripped_but_text_and_barcodes_stay() {
-        assert_eq!(strip_markers("[center b 2wh] Демо"), Some("Демо".to_string()));
+        assert_eq!(
+            strip_markers("[center b 2wh] Демо"),
+            Some("Демо".to_string())
+        );
         assert_eq!(strip_markers("[INIT]"), None);
         assert_eq!(
             strip_markers("[BARCODE CODE128 0000000001]"),
             Some("[BARCODE CODE128 0000000001]".to_string())
         );
         assert_eq!(strip_markers(""), Some(String::new()));
-        assert_eq!(strip_markers("  1 x 1.87   1.78"), Some("  1 x 1.87   1.78".to_string()));
+        assert_eq!(
+            strip_markers("  1 x 1.87   1.78"),
+            Some("  1 x 1.87   1.78".to_string())
+        );
     }
 }

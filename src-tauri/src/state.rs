@@ -82,7 +82,10 @@ impl AppState {
         std::fs::create_dir_all(data_dir).map_err(|e| {
             ApiError::new(
                 "desktop.data_dir",
-                format!("cannot create {} ({e}) — pass a writable --data-dir", data_dir.display()),
+                format!(
+                    "cannot create {} ({e}) — pass a writable --data-dir",
+                    data_dir.display()
+                ),
             )
         })?;
         let db = data_dir.join("kasa.db");

@@ -49,7 +49,10 @@ pub fn sale(conn: &Connection, session: &SaleSession, last_line_no: Option<u32>)
             qty: qty(l.qty),
             unit: l.product.unit.to_string(),
             unit_price: money(l.unit_price, c),
-            discount: money(t.line_discount + t.promotion_discount + t.receipt_discount, c),
+            discount: money(
+                t.line_discount + t.promotion_discount + t.receipt_discount,
+                c,
+            ),
             total: money(t.payable, c),
             rule: rule_name(&l.rule),
         })

@@ -33,7 +33,10 @@ fn cases() -> Vec<(&'static str, Vec<(char, u64)>)> {
         ("human_plu_with_enter", keys("4001\r", 0, &[110])),
         ("fast_typist_short", keys("12\r", 0, &[25])),
         ("three_fast_chars_are_typed", keys("123\r", 0, &[2])),
-        ("one_usb_hiccup_is_tolerated", keys("38000100\r", 0, &[3, 3, 3, 45, 3, 3, 3, 3])),
+        (
+            "one_usb_hiccup_is_tolerated",
+            keys("38000100\r", 0, &[3, 3, 3, 45, 3, 3, 3, 3]),
+        ),
         ("slow_mean_is_typing", keys("38000100\r", 0, &[40])),
         ("late_enter_is_typed", {
             let mut k = keys("38000100", 0, &[3]);

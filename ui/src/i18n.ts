@@ -143,12 +143,13 @@ const table = {
 export type Key = keyof typeof table;
 export type Lang = "en" | "bg";
 
-let lang: Lang = (localStorage.getItem("kasa.lang") as Lang) || "en";
+const storage = typeof localStorage === "undefined" ? null : localStorage;
+let lang: Lang = (storage?.getItem("kasa.lang") as Lang) || "en";
 
 export function setLang(l: Lang) {
   lang = l;
-  localStorage.setItem("kasa.lang", l);
-  document.documentElement.lang = l;
+  storage?.setItem("kasa.lang", l);
+  if (typeof document !== "undefined") document.documentElement.lang = l;
 }
 
 export function getLang(): Lang {

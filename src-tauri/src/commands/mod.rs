@@ -47,7 +47,12 @@ pub fn parse_qty(what: &str, text: &str) -> ApiResult<Decimal> {
 pub fn with_approval<T>(
     till: &mut Till,
     approval_pin: Option<&str>,
-    action: impl Fn(&Connection, &TillSettings, &mut SaleSession, Option<&ManagerApproval>) -> Result<T, SaleError>,
+    action: impl Fn(
+        &Connection,
+        &TillSettings,
+        &mut SaleSession,
+        Option<&ManagerApproval>,
+    ) -> Result<T, SaleError>,
 ) -> ApiResult<T> {
     let Till {
         store,

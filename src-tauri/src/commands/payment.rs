@@ -101,7 +101,10 @@ pub fn last_receipt(state: State<'_, AppState>) -> ApiResult<Option<ReceiptView>
 pub fn reprint_last(state: State<'_, AppState>) -> ApiResult<PrintOutcome> {
     let till = state.till();
     let last = till.last_receipt.as_ref().ok_or_else(|| {
-        ApiError::new("desktop.no_receipt", "no receipt was printed in this session yet")
+        ApiError::new(
+            "desktop.no_receipt",
+            "no receipt was printed in this session yet",
+        )
     })?;
     let job = last.print.job_id.ok_or_else(|| {
         ApiError::new(

@@ -81,12 +81,15 @@ pub fn make_return(state: State<'_, AppState>, input: ReturnInput) -> ApiResult<
         reason: input.reason.clone(),
         customer: None,
     };
-    let Till { store, settings, .. } = &mut *till;
+    let Till {
+        store, settings, ..
+    } = &mut *till;
     let at = now();
     let done = run_return_script(store, settings, &script, at).map_err(|e| {
         let mut api = ApiError::from(e);
         if api.code.ends_with("needs_manager") {
-            api.permission.get_or_insert_with(|| "return_without_receipt".to_string());
+            api.permission
+                .get_or_insert_with(|| "return_without_receipt".to_string());
         }
         api
     })?;

@@ -32,7 +32,10 @@ fn ensure_sale(till: &mut Till) -> ApiResult<()> {
 pub fn current_sale(state: State<'_, AppState>) -> ApiResult<Option<SaleView>> {
     let till = state.till();
     till.user()?;
-    Ok(till.sale.as_ref().map(|s| views::sale(till.store.conn(), s, till.last_line_no)))
+    Ok(till
+        .sale
+        .as_ref()
+        .map(|s| views::sale(till.store.conn(), s, till.last_line_no)))
 }
 
 /// Scan or type a code (barcode, in-store weight barcode, PLU, SKU);
@@ -42,16 +45,35 @@ pub fn scan(state: State<'_, AppState>, code: String, qty: Option<String>) -> Ap
     let mut till = state.till();
     let qty = qty.map(|q| parse_qty("quantity", &q)).transpose()?;
     ensure_sale(&mut till)?;
-    let Till { store, settings, sale, .. } = &mut *till;
+    let Till {
+        store,
+        settings,
+        sale,
+        ..
+    } = &mut *till;
     let session = sale.as_mut().ok_or_else(ApiError::no_sale)?;
+    let started = std::time::Instant::now();
     let line_no = session.ring_up(store.conn(), settings, code.trim(), qty, now())?;
+    let rung_up = started.elapsed();
     till.last_line_no = Some(line_no);
-    view(&till)
+    let v = view(&till);
+    if std::env::var_os("KASA_TIMING").is_some() {
+        eprintln!(
+            "kasa-desktop: scan ring_up {} us, view {} us",
+            rung_up.as_micros(),
+            (started.elapsed() - rung_up).as_micros()
+        );
+    }
+    v
 }
 
 /// Search products by name, code or PLU as the cashier types.
 #[tauri::command(async, rename_all = "snake_case")]
-pub fn search(state: State<'_, AppState>, text: String, limit: u32) -> ApiResult<Vec<ProductHitView>> {
+pub fn search(
+    state: State<'_, AppState>,
+    text: String,
+    limit: u32,
+) -> ApiResult<Vec<ProductHitView>> {
     let till = state.till();
     let conn = till.store.conn();
     let s = &till.settings;
@@ -95,9 +117,11 @@ pub fn set_quantity(
     let qty = parse_qty("quantity", &qty)?;
     let mut till = state.till();
     let at = now();
-    with_approval(&mut till, approval_pin.as_deref(), |conn, settings, s, a| {
-        s.set_quantity(conn, settings, line_no, qty, a, at)
-    })?;
+    with_approval(
+        &mut till,
+        approval_pin.as_deref(),
+        |conn, settings, s, a| s.set_quantity(conn, settings, line_no, qty, a, at),
+    )?;
     till.last_line_no = Some(line_no);
     view(&till)
 }
@@ -106,7 +130,10 @@ fn discount_of(percent: Option<String>, amount: Option<String>) -> ApiResult<Dis
     match (percent, amount) {
         (Some(p), None) => Ok(Discount::Percent(parse_qty("discount %", &p)?)),
         (None, Some(a)) => Ok(Discount::Amount(parse_money("discount amount", &a)?)),
-        _ => Err(ApiError::input("discount", "give either a percent or an amount")),
+        _ => Err(ApiError::input(
+            "discount",
+            "give either a percent or an amount",
+        )),
     }
 }
 
@@ -122,7 +149,7 @@ pub fn discount_line(
     let discount = discount_of(percent, amount)?;
     let mut till = state.till();
     with_approval(&mut till, approval_pin.as_deref(), |_, _, s, a| {
-        s.discount_line(line_no, discount.clone(), a)
+        s.discount_line(line_no, discount, a)
     })?;
     view(&till)
 }
@@ -138,7 +165,7 @@ pub fn discount_receipt(
     let discount = discount_of(percent, amount)?;
     let mut till = state.till();
     with_approval(&mut till, approval_pin.as_deref(), |_, _, s, a| {
-        s.discount_receipt(discount.clone(), a)
+        s.discount_receipt(discount, a)
     })?;
     view(&till)
 }
@@ -167,7 +194,9 @@ pub fn void_line(
     approval_pin: Option<String>,
 ) -> ApiResult<SaleView> {
     let mut till = state.till();
-    with_approval(&mut till, approval_pin.as_deref(), |_, _, s, a| s.void_line(line_no, a))?;
+    with_approval(&mut till, approval_pin.as_deref(), |_, _, s, a| {
+        s.void_line(line_no, a)
+    })?;
     view(&till)
 }
 
@@ -176,7 +205,12 @@ pub fn void_line(
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn void_sale(state: State<'_, AppState>, approval_pin: Option<String>) -> ApiResult<String> {
     let mut till = state.till();
-    let Till { store, settings, sale, .. } = &mut *till;
+    let Till {
+        store,
+        settings,
+        sale,
+        ..
+    } = &mut *till;
     let session = sale.clone().ok_or_else(ApiError::no_sale)?;
     let at = now();
     let approval = match approval_pin.as_deref() {
@@ -226,7 +260,9 @@ pub fn list_parked(state: State<'_, AppState>) -> ApiResult<Vec<ParkedView>> {
 /// Recall a parked sale (the open one, if any, is parked first).
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn recall(state: State<'_, AppState>, id: String) -> ApiResult<SaleView> {
-    let id = id.parse().map_err(|e| ApiError::input("parked sale id", e))?;
+    let id = id
+        .parse()
+        .map_err(|e| ApiError::input("parked sale id", e))?;
     let mut till = state.till();
     if let Some(open) = till.sale.take()
         && open.line_count() > 0

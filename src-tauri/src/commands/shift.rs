@@ -6,9 +6,7 @@ use kasa_terminal::shift::{self as core_shift, ZView};
 use tauri::State;
 
 use super::parse_money;
-use crate::dto::{
-    DocumentDone, ShiftReportView, TenderAmount, TenderVarianceView, ZReportView,
-};
+use crate::dto::{DocumentDone, ShiftReportView, TenderAmount, TenderVarianceView, ZReportView};
 use crate::error::{ApiError, ApiResult};
 use crate::state::{AppState, Till, now};
 use crate::views::money;
@@ -17,7 +15,10 @@ use kasa_domain::money::Currency;
 fn report_view(r: &ShiftReport, opened_by: &str, text: String, c: Currency) -> ShiftReportView {
     ShiftReportView {
         opened_by: opened_by.to_string(),
-        opened_at: r.opened_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default(),
+        opened_at: r
+            .opened_at
+            .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_default(),
         float: money(r.float, c),
         sales_count: r.sales_count,
         sales_total: money(r.sales_total, c),
@@ -71,8 +72,16 @@ pub fn open_shift(state: State<'_, AppState>, float: String) -> ApiResult<Docume
     let float = parse_money("float", &float)?;
     let mut till = state.till();
     let user = till.user()?.clone();
-    let Till { store, settings, .. } = &mut *till;
-    Ok(done(core_shift::open_shift(store, settings, &user, float, now())?))
+    let Till {
+        store, settings, ..
+    } = &mut *till;
+    Ok(done(core_shift::open_shift(
+        store,
+        settings,
+        &user,
+        float,
+        now(),
+    )?))
 }
 
 /// Cash into (`out: false`) or out of the drawer with a reason; cash out
@@ -88,7 +97,9 @@ pub fn cash_movement(
     let amount = parse_money("amount", &amount)?;
     let mut till = state.till();
     let user = till.user()?.clone();
-    let Till { store, settings, .. } = &mut *till;
+    let Till {
+        store, settings, ..
+    } = &mut *till;
     let d = core_shift::cash_movement(
         store,
         settings,
@@ -116,7 +127,9 @@ pub fn cash_movement(
 pub fn no_sale(state: State<'_, AppState>, reason: String) -> ApiResult<DocumentDone> {
     let mut till = state.till();
     let user = till.user()?.clone();
-    let Till { store, settings, .. } = &mut *till;
+    let Till {
+        store, settings, ..
+    } = &mut *till;
     let d = core_shift::no_sale(store, settings, &user, &reason, now())?;
     let _ = state.devices.open_drawer();
     Ok(done(d))
@@ -128,7 +141,12 @@ pub fn x_report(state: State<'_, AppState>) -> ApiResult<ShiftReportView> {
     let till = state.till();
     till.user()?;
     let x = core_shift::x_report(till.store.conn(), &till.settings, now())?;
-    Ok(report_view(&x.report, &x.opened_by, x.describe(), till.settings.currency))
+    Ok(report_view(
+        &x.report,
+        &x.opened_by,
+        x.describe(),
+        till.settings.currency,
+    ))
 }
 
 /// Close the shift with the counted amounts per tender.
@@ -153,7 +171,9 @@ pub fn close_shift(
         ));
     }
     let user = till.user()?.clone();
-    let Till { store, settings, .. } = &mut *till;
+    let Till {
+        store, settings, ..
+    } = &mut *till;
     let z = core_shift::close_shift(store, settings, &user, &counts, blind, now())?;
     Ok(z_view(&ZView::of(&z, blind), settings.currency))
 }

@@ -20,7 +20,10 @@ fn resolve(till: &Till, code: &str) -> ApiResult<catalog::ResolvedItem> {
         || {
             ApiError::new(
                 "sale.unknown_code",
-                format!("no product has the code '{}' — scan again, or search by name", code.trim()),
+                format!(
+                    "no product has the code '{}' — scan again, or search by name",
+                    code.trim()
+                ),
             )
         },
     )
@@ -114,9 +117,9 @@ pub fn count_add(
     let counted_qty = item.qty * times;
     let device = till.settings.terminal_id.clone();
     let Till { store, count, .. } = &mut *till;
-    let c = count.as_mut().ok_or_else(|| {
-        ApiError::new("desktop.no_count", "no count is open — start one first")
-    })?;
+    let c = count
+        .as_mut()
+        .ok_or_else(|| ApiError::new("desktop.no_count", "no count is open — start one first"))?;
     let added = core_stock::count_add(store, &c.id, &device, &item.product.sku, counted_qty)?;
     c.entries.insert(
         0,
@@ -136,11 +139,10 @@ pub fn count_add(
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn count_review(state: State<'_, AppState>) -> ApiResult<CountReviewView> {
     let mut till = state.till();
-    let id = till
-        .count
-        .as_ref()
-        .map(|c| c.id.clone())
-        .ok_or_else(|| ApiError::new("desktop.no_count", "no count is open — start one first"))?;
+    let id =
+        till.count.as_ref().map(|c| c.id.clone()).ok_or_else(|| {
+            ApiError::new("desktop.no_count", "no count is open — start one first")
+        })?;
     let c = till.settings.currency;
     let review = core_stock::count_review(&mut till.store, &id)?;
     Ok(CountReviewView {
@@ -169,11 +171,10 @@ pub fn count_approve(
 ) -> ApiResult<DocumentDone> {
     let mut till = state.till();
     let user = till.user()?.clone();
-    let id = till
-        .count
-        .as_ref()
-        .map(|c| c.id.clone())
-        .ok_or_else(|| ApiError::new("desktop.no_count", "no count is open — start one first"))?;
+    let id =
+        till.count.as_ref().map(|c| c.id.clone()).ok_or_else(|| {
+            ApiError::new("desktop.no_count", "no count is open — start one first")
+        })?;
     let approver = match approval_pin.as_deref().filter(|p| !p.is_empty()) {
         Some(pin) => kasa_terminal::users::login_by_pin(till.store.conn(), pin, now())?.operator(),
         None => user.operator(),

@@ -25,7 +25,9 @@ pub fn sync_status_of(conn: &Connection) -> ApiResult<SyncStatusView> {
         queued: queued as u32,
         oldest_unsynced_at: oldest,
         last_sync_at: None,
-        last_error: Some("no head-office server is configured — records wait in the outbox".to_string()),
+        last_error: Some(
+            "no head-office server is configured — records wait in the outbox".to_string(),
+        ),
     })
 }
 
@@ -50,14 +52,18 @@ pub fn devices(state: State<'_, AppState>) -> ApiResult<DevicesView> {
                     label: format!("{} ({:?})", p.path, p.attachment),
                 })
                 .collect();
-            list.extend(found.usb_printers.iter().map(|p| DiscoveredDevice {
-                kind: "usb_printer".to_string(),
-                uri: p.uri.clone(),
-                label: format!(
-                    "{} {}",
-                    p.manufacturer.clone().unwrap_or_default(),
-                    p.product.clone().unwrap_or_else(|| format!("{:04x}:{:04x}", p.vendor_id, p.product_id))
-                ),
+            list.extend(found.usb_printers.iter().map(|p| {
+                DiscoveredDevice {
+                    kind: "usb_printer".to_string(),
+                    uri: p.uri.clone(),
+                    label: format!(
+                        "{} {}",
+                        p.manufacturer.clone().unwrap_or_default(),
+                        p.product
+                            .clone()
+                            .unwrap_or_else(|| format!("{:04x}:{:04x}", p.vendor_id, p.product_id))
+                    ),
+                }
             }));
             (list, None)
         }
