@@ -7,6 +7,16 @@
 //!   the yardstick the sale is compared with.
 //!
 //! Run: `cargo bench -p kasa-terminal --bench sale`.
+//!
+//! On another catalog (the 1,000,000-product one): set `KASA_BENCH_DB` to a
+//! till database made by `kasa init` + `kasa import products`. It is copied
+//! into a temp dir first (the sales go into the copy), a bench cashier and a
+//! shift are added when missing, and 5,000 sellable barcodes are sampled at
+//! random across the whole catalog (not the first few pages):
+//!
+//! ```text
+//! KASA_BENCH_DB=target/bench1m/kasa1m.sqlite cargo bench -p kasa-terminal --bench sale
+//! ```
 
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -33,6 +43,82 @@ struct Bench {
 }
 
 fn setup() -> Bench {
+    match std::env::var_os("KASA_BENCH_DB") {
+        Some(db) => setup_from(PathBuf::from(db)),
+        None => setup_demo(),
+    }
+}
+
+/// A copy of an existing till database (see the module docs).
+fn setup_from(db: PathBuf) -> Bench {
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("bench.sqlite");
+    std::fs::copy(&db, &copy).unwrap_or_else(|e| panic!("KASA_BENCH_DB {}: {e}", db.display()));
+    let mut store = Store::open(&copy).unwrap();
+    let settings = kasa_terminal::settings::load(store.conn()).unwrap();
+    let now = Utc::now().naive_utc();
+    let cashier = match users::login_by_pin(store.conn(), "80808080", now) {
+        Ok(u) => u,
+        Err(_) => users::add_user(
+            store.conn(),
+            "bench",
+            "Bench",
+            Role::Cashier,
+            "80808080",
+            now,
+        )
+        .unwrap(),
+    };
+    if shift::current_shift(store.conn(), &settings)
+        .unwrap()
+        .is_none()
+    {
+        shift::open_shift(
+            &mut store,
+            &settings,
+            &cashier,
+            kasa_domain::money::Money::ZERO,
+            now,
+        )
+        .unwrap();
+    }
+    let mut barcodes = Vec::new();
+    {
+        let mut stmt = store
+            .conn()
+            .prepare(
+                "SELECT b.code FROM (SELECT code, sku FROM barcodes WHERE multiplier = 1
+                   ORDER BY random() LIMIT 5000) b
+                 JOIN products p ON p.sku = b.sku
+                 WHERE p.lifecycle IN ('ACTIVE', 'PHASE_OUT')",
+            )
+            .unwrap();
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0)).unwrap();
+        for r in rows {
+            barcodes.push(r.unwrap());
+        }
+    }
+    let products: i64 = store
+        .conn()
+        .query_row("SELECT COUNT(*) FROM products", [], |r| r.get(0))
+        .unwrap();
+    eprintln!(
+        "bench database {} ({products} products), {} sampled barcodes",
+        db.display(),
+        barcodes.len()
+    );
+    assert!(barcodes.len() >= 5, "the catalog has sellable barcodes");
+    Bench {
+        _dir: dir,
+        store,
+        settings,
+        cashier,
+        barcodes,
+    }
+}
+
+/// The demo store imported into a fresh database.
+fn setup_demo() -> Bench {
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(dir.path().join("bench.sqlite")).unwrap();
     let mut settings = TillSettings::new("S001", "T01");
@@ -155,7 +241,7 @@ fn benches(c: &mut Criterion) {
     let mut b = setup();
     b.store
         .conn()
-        .execute_batch("CREATE TABLE bench_bare (id INTEGER PRIMARY KEY, v TEXT)")
+        .execute_batch("CREATE TABLE IF NOT EXISTS bench_bare (id INTEGER PRIMARY KEY, v TEXT)")
         .unwrap();
     report_percentiles(&mut b);
     let mut i = 0usize;

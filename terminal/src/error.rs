@@ -61,6 +61,17 @@ pub enum TerminalError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// `kasa stock verify` found the on-hand cache differing from the ledger.
+    #[error(
+        "the stock cache differs from the movements in {count} place(s), first {first} — \
+         run `kasa stock rebuild` to recompute it from the movements"
+    )]
+    StockCacheDiffers {
+        /// How many rows differ.
+        count: usize,
+        /// The first difference.
+        first: String,
+    },
     /// A device command failed.
     #[error("{message}")]
     Device {
@@ -85,6 +96,7 @@ impl ErrorCode for TerminalError {
             TerminalError::Input { .. } => "input.invalid",
             TerminalError::Io { .. } => "io.failed",
             TerminalError::Device { code, .. } => code,
+            TerminalError::StockCacheDiffers { .. } => "stock.cache_differs",
         }
     }
 }

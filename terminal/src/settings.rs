@@ -43,6 +43,11 @@ pub struct TillSettings {
     pub discount_limit_percent: Decimal,
     /// Whether removing a line from an open sale needs a manager.
     pub void_line_needs_manager: bool,
+    /// The fiscal device id of the Bulgarian N-18 unique sale number
+    /// (8 letters/digits, as registered with the revenue agency). `None`:
+    /// derived from store and terminal id (see [`Self::n18_device_id`]).
+    #[serde(default)]
+    pub fiscal_device_id: Option<String>,
 }
 
 /// Errors reading or writing settings.
@@ -119,7 +124,25 @@ impl TillSettings {
             barcodes: BarcodeConfig::common(),
             discount_limit_percent: dec!(10),
             void_line_needs_manager: true,
+            fiscal_device_id: None,
         }
+    }
+
+    /// The 8-character device id of N-18 unique sale numbers: the
+    /// configured `fiscal_device_id`, else the letters and digits of store
+    /// and terminal id (upper case; the last 8, left-padded with `0`), so
+    /// `S001`/`T01` gives `0S001T01`.
+    pub fn n18_device_id(&self) -> String {
+        if let Some(id) = &self.fiscal_device_id {
+            return id.to_ascii_uppercase();
+        }
+        let chars: Vec<char> = format!("{}{}", self.store_id, self.terminal_id)
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        let tail: String = chars[chars.len().saturating_sub(8)..].iter().collect();
+        format!("{tail:0>8}")
     }
 
     /// Apply a store configuration file (JSON). Keys the file has override
@@ -183,6 +206,11 @@ impl TillSettings {
         }
         if let Some(v) = field::<bool>(file, &["void_line_needs_manager"])? {
             self.void_line_needs_manager = v;
+        }
+        if let Some(d) = field::<String>(file, &["fiscal_device_id", "n18_device_id"])? {
+            kasa_domain::numbering::n18_sale_number(&d, "0000", 1)
+                .map_err(|e| format!("key `fiscal_device_id`: {e}"))?;
+            self.fiscal_device_id = Some(d.to_ascii_uppercase());
         }
         Ok(())
     }

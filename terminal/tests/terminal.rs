@@ -26,3 +26,11 @@ mod stock;
 // Owned by CATALOG.
 #[path = "terminal/catalog.rs"]
 mod catalog;
+
+// Receipts (N-18 number, reprint marked COPY).
+#[path = "terminal/receipts.rs"]
+mod receipts;
+
+// `kasa stock` output and `stock verify`.
+#[path = "terminal/stock_cli.rs"]
+mod stock_cli;

@@ -64,6 +64,16 @@ pub enum Command {
         #[arg(long)]
         print: Option<String>,
     },
+    /// Reprint the receipt of a stored sale or return, marked COPY:
+    /// `kasa print-receipt 42 --printer tcp://192.168.1.50:9100`
+    /// (`42`, `0000000042`, `SA-0000000042`; returns as `RE-0000000007`).
+    PrintReceipt {
+        /// Document number.
+        number: String,
+        /// Printer URI (`tcp://…`, `serial://…`, `usb://…`, `file://…`).
+        #[arg(long)]
+        printer: String,
+    },
     /// Sell the same script again and again, printing each completed
     /// document number after its commit (for crash and load tests).
     #[command(hide = true)]
@@ -348,6 +358,9 @@ pub struct StockArgs {
 pub enum StockCommand {
     /// Rebuild the on-hand cache from the movements and compare.
     Rebuild,
+    /// Check the on-hand cache against the movements without changing
+    /// anything; exits non-zero (`stock.cache_differs`) when they differ.
+    Verify,
 }
 
 /// `kasa report …`.

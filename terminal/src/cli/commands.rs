@@ -63,6 +63,35 @@ pub fn run(cli: Cli) -> Result<(), TerminalError> {
             }
             Ok(())
         }
+        Command::PrintReceipt { number, printer } => {
+            let store = open(&cli)?;
+            let settings = settings::load(store.conn())?;
+            let (doc, outcome) = sale::receipt::reprint_receipt(
+                &cli.db_path(),
+                store.conn(),
+                &settings,
+                number,
+                printer,
+            )?;
+            match outcome.error {
+                None => {
+                    out.show(
+                        &json!({ "number": doc.number, "sale_number": doc.sale_number,
+                                 "job": outcome.job, "printed": true }),
+                        || format!("copy of {} printed (job {})\n", doc.number, outcome.job),
+                    );
+                    Ok(())
+                }
+                Some((code, message)) => Err(TerminalError::Device {
+                    code: "printer.copy_not_printed",
+                    message: format!(
+                        "the copy of {} was not printed: [{code}] {message} — it stays queued \
+                         (job {}); fix the printer and print it again",
+                        doc.number, outcome.job
+                    ),
+                }),
+            }
+        }
         Command::SellLoop { file, count } => sell_loop(&cli, file, *count),
         Command::Return { file } => {
             let mut store = open(&cli)?;
@@ -429,7 +458,33 @@ fn stock_cmd(cli: &Cli, a: &StockArgs, out: &Printer) -> Result<(), TerminalErro
                 )
             });
         }
+        Some(StockCommand::Verify) => {
+            let diffs = stock::stock_verify(&store)?;
+            out.show(&diffs, || {
+                let mut s = String::new();
+                for d in &diffs {
+                    s.push_str(&format!(
+                        "{:<14} {:<6} {:<12} {}\n",
+                        d.sku,
+                        d.location,
+                        d.batch.as_deref().unwrap_or("-"),
+                        d.detail
+                    ));
+                }
+                if diffs.is_empty() {
+                    s.push_str("stock OK: the on-hand cache equals the sum of the movements\n");
+                }
+                s
+            });
+            if let Some(first) = diffs.first() {
+                return Err(TerminalError::StockCacheDiffers {
+                    count: diffs.len(),
+                    first: format!("{} at {}: {}", first.sku, first.location, first.detail),
+                });
+            }
+        }
         None => {
+            let currency = crate::settings::load(store.conn())?.currency;
             let filter = stock::StockFilter {
                 sku: a.product.clone(),
                 ..stock::StockFilter::default()
@@ -445,11 +500,11 @@ fn stock_cmd(cli: &Cli, a: &StockArgs, out: &Printer) -> Result<(), TerminalErro
                         "{:<14} {:<6} {:>12} {:>10} {:>10}{}\n",
                         l.sku,
                         l.location,
-                        l.qty,
-                        l.avg_cost,
+                        l.qty.normalize().to_string(),
+                        l.avg_cost.to_fixed(currency),
                         l.last_purchase_cost
-                            .map(|c| c.to_string())
-                            .unwrap_or_default(),
+                            .map(|c| c.to_fixed(currency))
+                            .unwrap_or_else(|| "-".to_string()),
                         if l.qty.is_sign_negative() && !l.qty.is_zero() {
                             "  NEGATIVE"
                         } else {

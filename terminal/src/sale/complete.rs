@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use kasa_domain::document::DocumentType;
 use kasa_domain::money::Money;
+use kasa_domain::numbering::DocNumber;
 use kasa_domain::permission::ManagerApproval;
 use kasa_domain::pricing::PriceRule;
 use kasa_domain::sale::Sale;
@@ -67,6 +68,33 @@ pub(crate) fn charge_account(
     Ok(())
 }
 
+/// Key of the N-18 unique sale number in a sale document's body.
+pub const N18_BODY_KEY: &str = "n18_sale_number";
+
+/// The Bulgarian N-18 unique sale number of the sale with document number
+/// `seq`: the till's fiscal device id ([`TillSettings::n18_device_id`]),
+/// the operator's 4-digit code (`users.operator_code`) and the 7-digit
+/// sequence. The sequence is the sale's own gapless document number; past
+/// 9,999,999 it starts again at 1 (the device id + operator + date on the
+/// receipt keep it unique).
+pub(crate) fn n18_sale_number(
+    conn: &Connection,
+    settings: &TillSettings,
+    operator: &str,
+    seq: u64,
+) -> Result<String, SaleError> {
+    let operator_code = users::operator_code(conn, operator)?.unwrap_or_else(|| "0000".into());
+    let max = u64::from(kasa_domain::numbering::N18_MAX_SEQ);
+    let n18_seq =
+        u32::try_from((seq.max(1) - 1) % max + 1).map_err(|e| SaleError::Corrupt(e.to_string()))?;
+    kasa_domain::numbering::n18_sale_number(&settings.n18_device_id(), &operator_code, n18_seq)
+        .map_err(|e| {
+            SaleError::Corrupt(format!(
+                "{e} — set `fiscal_device_id` (8 letters/digits) in the store configuration"
+            ))
+        })
+}
+
 fn rule_name(rule: &PriceRule) -> String {
     match serde_json::to_value(rule) {
         Ok(v) => v["rule"].as_str().unwrap_or("base").to_string(),
@@ -123,7 +151,17 @@ pub fn complete_sale(
     if let (Some(c), charge) = (&done.customer, done.settlement.account_charge) {
         charge_account(&tx, &c.code, charge)?;
     }
-    let body = serde_json::to_value(&done).map_err(|e| SaleError::Corrupt(e.to_string()))?;
+    // The number complete_document is about to allocate: this is a write
+    // transaction (BEGIN IMMEDIATE), so nobody can take it in between.
+    let seq = documents::numbering::peek_next(
+        &tx,
+        &settings.store_id,
+        &settings.terminal_id,
+        DocumentType::Sale.code(),
+    )?;
+    let sale_number = n18_sale_number(&tx, settings, &done.operator, seq)?;
+    let mut body = serde_json::to_value(&done).map_err(|e| SaleError::Corrupt(e.to_string()))?;
+    body[N18_BODY_KEY] = serde_json::Value::String(sale_number.clone());
     let completed = documents::complete_document(
         &tx,
         settings,
@@ -145,9 +183,17 @@ pub fn complete_sale(
             body,
         },
     )?;
+    if completed.number != DocNumber(seq).to_string() {
+        return Err(SaleError::Corrupt(format!(
+            "sale number {} differs from the expected {} — the N-18 number would not match; \
+             nothing was saved, try again",
+            completed.number,
+            DocNumber(seq)
+        )));
+    }
     audit_sale(&tx, &session.sale, &session.cashier.login, done.id, at)?;
     tx.commit()?;
-    Ok(SaleResult::completed(&completed, &done))
+    Ok(SaleResult::completed(&completed, &done, Some(sale_number)))
 }
 
 /// Void an open sale (needs a manager when it has lines): a `VoidSale`

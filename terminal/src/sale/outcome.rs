@@ -8,7 +8,11 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::documents::CompletedDocument;
+use crate::documents::{CompletedDocument, StoredDocument};
+use kasa_domain::document::DocumentType;
+use kasa_domain::tax::PriceMode;
+
+use super::SaleError;
 
 /// A line of the result.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -38,7 +42,10 @@ pub struct SaleResult {
     pub id: Uuid,
     /// Document number.
     pub number: String,
-    /// `completed` or `voided`.
+    /// Bulgarian N-18 unique sale number (`XXXXXXXX-ZZZZ-0000001`) of a
+    /// completed sale.
+    pub sale_number: Option<String>,
+    /// `completed`, `voided` or `returned`.
     pub status: &'static str,
     /// Total.
     pub total: Money,
@@ -61,10 +68,15 @@ pub struct SaleResult {
 }
 
 impl SaleResult {
-    pub(super) fn completed(doc: &CompletedDocument, sale: &CompletedSale) -> SaleResult {
+    pub(super) fn completed(
+        doc: &CompletedDocument,
+        sale: &CompletedSale,
+        sale_number: Option<String>,
+    ) -> SaleResult {
         SaleResult {
             id: doc.id,
             number: doc.number.clone(),
+            sale_number,
             status: "completed",
             total: sale.total,
             vat_total: sale.vat.total_vat(),
@@ -99,6 +111,7 @@ impl SaleResult {
         SaleResult {
             id: doc.id,
             number: doc.number.clone(),
+            sale_number: None,
             status: "voided",
             total,
             vat_total: Money::ZERO,
@@ -112,6 +125,61 @@ impl SaleResult {
         }
     }
 
+    /// The result of a stored sale (from its body, exactly as it was
+    /// completed) or return (from its lines and tenders; status
+    /// `returned`, amounts negative), for a reprint.
+    pub fn from_document(doc: &StoredDocument, mode: PriceMode) -> Result<SaleResult, SaleError> {
+        let completed = CompletedDocument {
+            id: doc.id,
+            doc_type: doc.doc_type,
+            number: doc.number.clone(),
+            journal_seq: doc.journal_seq,
+            outbox_seq: 0,
+        };
+        match doc.doc_type {
+            DocumentType::Sale => {
+                let sale: CompletedSale = serde_json::from_value(doc.body.clone())
+                    .map_err(|e| SaleError::Corrupt(format!("sale {}: {e}", doc.number)))?;
+                let sale_number = doc.body[super::complete::N18_BODY_KEY]
+                    .as_str()
+                    .map(str::to_string);
+                Ok(SaleResult::completed(&completed, &sale, sale_number))
+            }
+            _ => Ok(SaleResult {
+                id: doc.id,
+                number: doc.number.clone(),
+                sale_number: None,
+                status: "returned",
+                total: doc.total,
+                vat_total: doc.vat_total,
+                vat: super::receipt::vat_groups_of_lines(&doc.lines, mode),
+                lines: doc
+                    .lines
+                    .iter()
+                    .map(|l| SaleLineResult {
+                        line_no: l.line_no,
+                        sku: l.sku.clone(),
+                        name: l.name.clone(),
+                        qty: l.qty,
+                        unit_price: l.unit_price,
+                        discount: l.discount,
+                        total: l.total,
+                        vat_rate: l.vat_rate,
+                    })
+                    .collect(),
+                tenders: doc
+                    .tenders
+                    .iter()
+                    .map(|t| (t.kind.clone(), t.amount))
+                    .collect(),
+                change: Money::ZERO,
+                cash_rounding: Money::ZERO,
+                journal_seq: doc.journal_seq,
+                outbox_seq: 0,
+            }),
+        }
+    }
+
     /// Text form (the receipt's figures).
     pub fn describe(&self) -> String {
         if self.status == "voided" {
@@ -121,6 +189,9 @@ impl SaleResult {
             );
         }
         let mut s = format!("sale {}\n", self.number);
+        if let Some(n18) = &self.sale_number {
+            s.push_str(&format!("unique sale number {n18}\n"));
+        }
         for l in &self.lines {
             s.push_str(&format!(
                 "{:>3} {:<32} {:>8} x {:>8} {:>9}{}\n",

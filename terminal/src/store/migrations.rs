@@ -41,6 +41,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "users_v1",
         sql: crate::users::schema::V1,
     },
+    Migration {
+        name: "users_v2_operator_code",
+        sql: crate::users::schema::V2,
+    },
 ];
 
 /// Apply the missing migrations; refuse a database newer than this binary.

@@ -163,8 +163,10 @@ pub fn add_user(
     }
     let hash = hash_pin(pin)?;
     conn.execute(
-        "INSERT INTO users (login, name, role, pin_hash, active, created_at)
-         VALUES (?1, ?2, ?3, ?4, 1, ?5)",
+        "INSERT INTO users (login, name, role, pin_hash, active, created_at, operator_code)
+         VALUES (?1, ?2, ?3, ?4, 1, ?5,
+             (SELECT printf('%04d', COALESCE(MAX(CAST(operator_code AS INTEGER)), 0) + 1)
+              FROM users))",
         params![login, name, role.name(), hash, fmt_time(now)],
     )?;
     Ok(User {
@@ -172,6 +174,18 @@ pub fn add_user(
         name: name.to_string(),
         role,
     })
+}
+
+/// The user's 4-digit operator code (`0001`, …), printed in the N-18
+/// unique sale number; `None` for an unknown login.
+pub fn operator_code(conn: &Connection, login: &str) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT operator_code FROM users WHERE login = ?1",
+        [login],
+        |r| r.get(0),
+    )
+    .optional()
+    .map(Option::flatten)
 }
 
 /// All users, by login.

@@ -28,3 +28,13 @@ CREATE TABLE audit_log (
 ) STRICT;
 CREATE INDEX audit_log_actor ON audit_log (actor, at);
 ";
+
+/// Operator codes: the 4-digit `ZZZZ` of the Bulgarian N-18 unique sale
+/// number, given to each user in the order they were added (`0001`, …),
+/// never reused. Existing users are numbered in insertion order.
+pub(crate) const V2: &str = "
+ALTER TABLE users ADD COLUMN operator_code TEXT;
+UPDATE users SET operator_code =
+    printf('%04d', (SELECT COUNT(*) FROM users AS u WHERE u.rowid <= users.rowid));
+CREATE UNIQUE INDEX users_operator_code ON users (operator_code);
+";

@@ -119,3 +119,27 @@ fn approval_needs_a_role_that_allows_it_and_is_audited() {
     );
     assert_eq!(last.detail["permission"], "void_sale");
 }
+
+#[test]
+fn operator_codes_are_given_in_order_and_never_reused() {
+    let (_d, store) = store();
+    let c = store.conn();
+    add_user(c, "ana", "Ана", Role::Cashier, "1111", t(0, 0)).unwrap();
+    add_user(c, "boris", "Борис", Role::Manager, "9999", t(0, 0)).unwrap();
+    // A failed add takes no code.
+    add_user(c, "ana", "x", Role::Cashier, "2222", t(0, 0)).unwrap_err();
+    add_user(c, "vera", "Вера", Role::Cashier, "3333", t(0, 0)).unwrap();
+    let codes: Vec<Option<String>> = ["ana", "boris", "vera", "nobody"]
+        .iter()
+        .map(|l| operator_code(c, l).unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            Some("0001".to_string()),
+            Some("0002".to_string()),
+            Some("0003".to_string()),
+            None
+        ]
+    );
+}
