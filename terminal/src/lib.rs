@@ -12,4 +12,5 @@ pub mod settings;
 pub mod shift;
 pub mod stock;
 pub mod store;
+pub mod sync;
 pub mod users;

@@ -45,6 +45,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "users_v2_operator_code",
         sql: crate::users::schema::V2,
     },
+    Migration {
+        name: "sync_v1",
+        sql: crate::sync::schema::V1,
+    },
 ];
 
 /// Apply the missing migrations; refuse a database newer than this binary.

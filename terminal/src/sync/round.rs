@@ -1,0 +1,362 @@
+//! Enrolment and one sync round.
+
+use chrono::Utc;
+use kasa_sync_protocol::http::{HELLO_PATH, MASTER_DATA_PATH, UPLOAD_PATH, UPLOAD_STATUS_PATH};
+use kasa_sync_protocol::limits::DEFAULT_PAGE_CHANGES;
+use kasa_sync_protocol::{
+    Ack, Capabilities, Hello, HelloReply, MasterDataPage, MasterDataPageRequest, UploadBatch,
+    check_page, plan_upload,
+};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use super::client::HeadOffice;
+use super::{SyncError, master_data, series};
+use crate::store::Store;
+
+/// Most master-data pages pulled in one round (a million-product catalog at
+/// 1,000 per page is 1,000 pages; the rest follows next round).
+pub const MAX_PAGES_PER_ROUND: usize = 10_000;
+/// Most times a round re-plans after head office answered `sync.gap` or
+/// acknowledged less than a batch.
+pub const MAX_REPLANS_PER_ROUND: usize = 5;
+
+/// The stored enrolment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolment {
+    /// Head office base URL.
+    pub server_url: String,
+    /// Tenant.
+    pub tenant_id: String,
+    /// Store.
+    pub store_id: String,
+    /// This terminal.
+    pub terminal_id: String,
+    /// The credential (`kt1.…`); never printed by the CLI.
+    #[serde(skip_serializing)]
+    pub credential: String,
+    /// When (UTC, RFC 3339).
+    pub enrolled_at: String,
+}
+
+/// Knobs of a round (defaults are what the till uses).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyncOptions {
+    /// Changes asked per master-data page.
+    pub page_limit: u32,
+    /// Records per batch this till offers (negotiation takes the smaller).
+    pub max_batch_records: u32,
+    /// Stop the round after this many batches (`None` = send everything).
+    pub max_batches_per_round: Option<usize>,
+    /// Skip the master-data pull.
+    pub upload_only: bool,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        SyncOptions {
+            page_limit: DEFAULT_PAGE_CHANGES,
+            max_batch_records: kasa_sync_protocol::limits::MAX_BATCH_RECORDS,
+            max_batches_per_round: None,
+            upload_only: false,
+        }
+    }
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RoundReport {
+    /// Batches sent.
+    pub batches: usize,
+    /// Records head office applied now.
+    pub applied: u64,
+    /// Records head office already held (resends).
+    pub duplicates: u64,
+    /// Records marked confirmed.
+    pub confirmed: u64,
+    /// The sequence head office acknowledges.
+    pub server_acked_seq: u64,
+    /// Master-data pages applied.
+    pub pages: usize,
+    /// Master-data changes applied.
+    pub changes: u64,
+}
+
+#[derive(Debug, Deserialize)]
+struct EnrolReply {
+    tenant_id: String,
+    store_id: String,
+    terminal_id: String,
+    credential: String,
+}
+
+fn now_text() -> String {
+    Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// The stored enrolment, if any.
+pub fn enrolment(conn: &Connection) -> Result<Option<Enrolment>, SyncError> {
+    Ok(conn
+        .query_row(
+            "SELECT server_url, tenant_id, store_id, terminal_id, credential, enrolled_at
+             FROM sync_enrolment WHERE id = 1",
+            [],
+            |r| {
+                Ok(Enrolment {
+                    server_url: r.get(0)?,
+                    tenant_id: r.get(1)?,
+                    store_id: r.get(2)?,
+                    terminal_id: r.get(3)?,
+                    credential: r.get(4)?,
+                    enrolled_at: r.get(5)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+/// Enrol this till (its settings' terminal id) with head office at
+/// `server_url` using a single-use `code`; stores the credential.
+pub fn enrol(store: &mut Store, server_url: &str, code: &str) -> Result<Enrolment, SyncError> {
+    if let Some(existing) = enrolment(store.conn())? {
+        return Err(SyncError::AlreadyEnrolled {
+            server_url: existing.server_url,
+            terminal_id: existing.terminal_id,
+        });
+    }
+    let settings = crate::settings::load(store.conn())?;
+    let office = HeadOffice::new(server_url, None);
+    let reply: EnrolReply = office.post(
+        "/enrol",
+        &serde_json::json!({ "code": code.trim(), "terminal_id": settings.terminal_id }),
+    )?;
+    if reply.store_id != settings.store_id {
+        // the code is spent, but no credential is kept: the till cannot write another store's series
+        return Err(SyncError::StoreMismatch {
+            code_store: reply.store_id,
+            till_store: settings.store_id,
+        });
+    }
+    let enrolled = Enrolment {
+        server_url: server_url.trim_end_matches('/').to_owned(),
+        tenant_id: reply.tenant_id,
+        store_id: reply.store_id,
+        terminal_id: reply.terminal_id,
+        credential: reply.credential,
+        enrolled_at: now_text(),
+    };
+    let tx = store.write_tx()?;
+    tx.execute(
+        "INSERT INTO sync_enrolment (id, server_url, tenant_id, store_id, terminal_id, credential, enrolled_at)
+         VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            enrolled.server_url,
+            enrolled.tenant_id,
+            enrolled.store_id,
+            enrolled.terminal_id,
+            enrolled.credential,
+            enrolled.enrolled_at
+        ],
+    )?;
+    tx.commit()?;
+    Ok(enrolled)
+}
+
+/// One round: upload everything queued, then pull master data. Records the
+/// outcome (last success or last error) for [`super::status`].
+pub fn sync_round(store: &mut Store, options: &SyncOptions) -> Result<RoundReport, SyncError> {
+    let result = run_round(store, options);
+    let now = now_text();
+    let recorded = match &result {
+        Ok(_) => store.conn().execute(
+            "UPDATE sync_state SET last_success_at = ?1, last_attempt_at = ?1,
+                last_error_code = NULL, last_error_message = NULL, last_error_at = NULL WHERE id = 1",
+            [&now],
+        ),
+        Err(e) => store.conn().execute(
+            "UPDATE sync_state SET last_attempt_at = ?1, last_error_code = ?2,
+                last_error_message = ?3, last_error_at = ?1 WHERE id = 1",
+            params![now, kasa_domain::ErrorCode::code(e), e.to_string()],
+        ),
+    };
+    // the round's own error matters more than failing to note it
+    match (result, recorded) {
+        (Ok(_), Err(e)) => Err(e.into()),
+        (result, _) => result,
+    }
+}
+
+fn run_round(store: &mut Store, options: &SyncOptions) -> Result<RoundReport, SyncError> {
+    let enrolled = enrolment(store.conn())?.ok_or(SyncError::NotEnrolled)?;
+    // 1. the wire series catches up with the outbox (local only)
+    loop {
+        let tx = store.write_tx()?;
+        let added = series::extend_series(&tx, &enrolled.terminal_id)?;
+        tx.commit()?;
+        if added == 0 {
+            break;
+        }
+    }
+    // 2. hello
+    let mut office = HeadOffice::new(&enrolled.server_url, Some(&enrolled.credential));
+    let mut capabilities = Capabilities::this_build();
+    capabilities.limits.max_batch_records = capabilities
+        .limits
+        .max_batch_records
+        .min(options.max_batch_records.max(1));
+    let hello = Hello {
+        terminal_id: enrolled.terminal_id.clone(),
+        store_id: enrolled.store_id.clone(),
+        software: format!("kasa {}", env!("CARGO_PKG_VERSION")),
+        capabilities,
+    };
+    let agreed = match office.post::<_, HelloReply>(HELLO_PATH, &hello)? {
+        HelloReply::Welcome(welcome) => welcome.agreed,
+        HelloReply::Refusal(refusal) => {
+            return Err(SyncError::Refused {
+                status: 426,
+                code: refusal.code,
+                message: refusal.message,
+            });
+        }
+    };
+    office.set_agreed(agreed.clone());
+    // 3. upload
+    let mut report = RoundReport::default();
+    let mut replans = 0;
+    'plan: loop {
+        let ack: Ack = office.get(UPLOAD_STATUS_PATH)?;
+        check_ack(&ack, &enrolled.terminal_id)?;
+        let last = series::last_seq(store.conn())?;
+        let unconfirmed = series::unconfirmed_entries(store.conn())?;
+        let plan = plan_upload(
+            last,
+            &unconfirmed,
+            ack.highest_contiguous_seq,
+            &agreed.limits,
+        )?;
+        report.confirmed += confirm(store, plan.confirm_through)? as u64;
+        report.server_acked_seq = plan.confirm_through;
+        for batch in &plan.batches {
+            if options
+                .max_batches_per_round
+                .is_some_and(|max| report.batches >= max)
+            {
+                return Err(SyncError::Interrupted {
+                    batches: report.batches,
+                });
+            }
+            let records = series::load_records(
+                store.conn(),
+                &enrolled.terminal_id,
+                batch.first_seq,
+                batch.last_seq,
+            )?;
+            let message = UploadBatch::from_records(
+                agreed.version,
+                &enrolled.terminal_id,
+                &enrolled.store_id,
+                records,
+            );
+            let ack: Ack = match office.post(UPLOAD_PATH, &message) {
+                Err(SyncError::Refused { code, .. })
+                    if code == kasa_sync_protocol::codes::GAP
+                        && replans < MAX_REPLANS_PER_ROUND =>
+                {
+                    replans += 1;
+                    continue 'plan;
+                }
+                other => other?,
+            };
+            check_ack(&ack, &enrolled.terminal_id)?;
+            if ack.highest_contiguous_seq > last {
+                return Err(kasa_sync_protocol::PlanError::ServerAhead {
+                    server_acked: ack.highest_contiguous_seq,
+                    local_last: last,
+                }
+                .into());
+            }
+            report.batches += 1;
+            report.applied += u64::from(ack.applied);
+            report.duplicates += u64::from(ack.duplicates);
+            report.confirmed += confirm(store, ack.highest_contiguous_seq)? as u64;
+            report.server_acked_seq = ack.highest_contiguous_seq;
+            if ack.highest_contiguous_seq < batch.last_seq {
+                if replans >= MAX_REPLANS_PER_ROUND {
+                    return Err(SyncError::Protocol(format!(
+                        "head office keeps acknowledging seq {} after a batch up to {}",
+                        ack.highest_contiguous_seq, batch.last_seq
+                    )));
+                }
+                replans += 1;
+                continue 'plan;
+            }
+        }
+        break;
+    }
+    // 4. master data
+    if !options.upload_only {
+        pull_master_data(store, &office, options, &mut report)?;
+    }
+    Ok(report)
+}
+
+fn check_ack(ack: &Ack, terminal_id: &str) -> Result<(), SyncError> {
+    if ack.terminal_id != terminal_id {
+        return Err(SyncError::Protocol(format!(
+            "acknowledgement is for terminal {}, not {terminal_id}",
+            ack.terminal_id
+        )));
+    }
+    Ok(())
+}
+
+fn confirm(store: &mut Store, through: u64) -> Result<usize, SyncError> {
+    let tx = store.write_tx()?;
+    let changed = series::confirm_through(&tx, through)?;
+    tx.commit()?;
+    Ok(changed)
+}
+
+fn pull_master_data(
+    store: &mut Store,
+    office: &HeadOffice,
+    options: &SyncOptions,
+    report: &mut RoundReport,
+) -> Result<(), SyncError> {
+    for _ in 0..MAX_PAGES_PER_ROUND {
+        let cursor: Option<String> = store.conn().query_row(
+            "SELECT master_data_cursor FROM sync_state WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )?;
+        let request = MasterDataPageRequest {
+            cursor: cursor.map(kasa_sync_protocol::Cursor),
+            limit: options.page_limit,
+        };
+        let page: MasterDataPage = office.post(MASTER_DATA_PATH, &request)?;
+        check_page(&page, &request)?;
+        let tx = store.write_tx()?;
+        master_data::apply_page(&tx, &page)?;
+        tx.commit()?;
+        report.pages += 1;
+        report.changes += page.changes.len() as u64;
+        if !page.has_more {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Point an enrolled till at another address of the same head office (a
+/// new host name, a proxy); the credential and series stay.
+pub fn set_server_url(store: &mut Store, server_url: &str) -> Result<(), SyncError> {
+    let changed = store.conn().execute(
+        "UPDATE sync_enrolment SET server_url = ?1 WHERE id = 1",
+        [server_url.trim_end_matches('/')],
+    )?;
+    if changed == 0 {
+        return Err(SyncError::NotEnrolled);
+    }
+    Ok(())
+}

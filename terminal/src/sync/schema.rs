@@ -1,0 +1,64 @@
+//! Tables of the sync client: the enrolment, the wire series and the state
+//! shown by `kasa sync status`.
+
+/// Enrolment, wire records, sync state and the master-data cursor.
+///
+/// - `sync_enrolment`: one row once the till is enrolled (server URL, the
+///   ids head office confirmed, the credential). Kept in the till's
+///   database so a reinstall of the binary keeps it.
+/// - `sync_records`: the wire series (`seq` from 1, gapless), derived from
+///   the outbox by [`crate::sync::series`]: per outbox row the document, its
+///   stock movements and its journal entry. A row is written once, in one
+///   transaction with the others of its outbox row, and never changed except
+///   for `confirmed` (set when head office acknowledges it).
+/// - `sync_state`: one row: last success / error, the server's acknowledged
+///   sequence and the master-data cursor.
+/// - `sync_master_data`: every master-data change as last received (tax
+///   rates and roles live only here for now).
+pub(crate) const V1: &str = "
+CREATE TABLE sync_enrolment (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    server_url TEXT NOT NULL,
+    tenant_id TEXT NOT NULL,
+    store_id TEXT NOT NULL,
+    terminal_id TEXT NOT NULL,
+    credential TEXT NOT NULL,
+    enrolled_at TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE sync_records (
+    seq INTEGER PRIMARY KEY CHECK (seq >= 1),
+    outbox_seq INTEGER NOT NULL,
+    record_id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    document_type TEXT,
+    created_at TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    encoded_len INTEGER NOT NULL,
+    confirmed INTEGER NOT NULL DEFAULT 0 CHECK (confirmed IN (0, 1))
+) STRICT;
+CREATE INDEX sync_records_by_outbox ON sync_records (outbox_seq);
+CREATE INDEX sync_records_unconfirmed ON sync_records (confirmed, seq);
+
+CREATE TABLE sync_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    server_acked_seq INTEGER NOT NULL DEFAULT 0,
+    last_success_at TEXT,
+    last_attempt_at TEXT,
+    last_error_code TEXT,
+    last_error_message TEXT,
+    last_error_at TEXT,
+    master_data_cursor TEXT,
+    master_data_version INTEGER NOT NULL DEFAULT 0,
+    server_version INTEGER NOT NULL DEFAULT 0
+) STRICT;
+INSERT INTO sync_state (id) VALUES (1);
+
+CREATE TABLE sync_master_data (
+    entity TEXT NOT NULL,
+    key TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (entity, key)
+) STRICT;
+";

@@ -1,0 +1,134 @@
+//! What the manager and the UI see: `kasa sync status`.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use rusqlite::{Connection, OptionalExtension};
+use serde::Serialize;
+
+use super::{SyncError, round};
+
+/// The sync state of this till.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncStatus {
+    /// Enrolled, and with which head office.
+    pub enrolled: bool,
+    /// Head office URL.
+    pub server_url: Option<String>,
+    /// This terminal's id at head office.
+    pub terminal_id: Option<String>,
+    /// Its store.
+    pub store_id: Option<String>,
+    /// Documents not yet fully acknowledged by head office (outbox rows).
+    pub documents_queued: u64,
+    /// Wire records (documents, movements, journal entries) not yet
+    /// acknowledged, including those not yet cut from the outbox.
+    pub records_queued: u64,
+    /// When the oldest unsynced document was written (UTC).
+    pub oldest_unsynced_at: Option<String>,
+    /// Its age in seconds at `now`.
+    pub oldest_unsynced_age_seconds: Option<i64>,
+    /// Highest sequence head office acknowledged.
+    pub server_acked_seq: u64,
+    /// This till's last wire sequence.
+    pub local_last_seq: u64,
+    /// Last round that completed.
+    pub last_success_at: Option<String>,
+    /// Last round attempted.
+    pub last_attempt_at: Option<String>,
+    /// Last failure's code (cleared by a success).
+    pub last_error_code: Option<String>,
+    /// Last failure's message.
+    pub last_error_message: Option<String>,
+    /// When it failed.
+    pub last_error_at: Option<String>,
+    /// Whether the last round reached head office and completed.
+    pub online: bool,
+    /// Master-data cursor (opaque).
+    pub master_data_cursor: Option<String>,
+    /// Newest master-data version applied.
+    pub master_data_version: u64,
+    /// Newest version head office had at the last pull.
+    pub server_version: u64,
+}
+
+/// The status at `now`.
+pub fn status(conn: &Connection, now: DateTime<Utc>) -> Result<SyncStatus, SyncError> {
+    let enrolled = round::enrolment(conn)?;
+    let documents_queued: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM outbox WHERE status = 'queued'",
+        [],
+        |r| r.get(0),
+    )?;
+    let unconfirmed: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM sync_records WHERE confirmed = 0",
+        [],
+        |r| r.get(0),
+    )?;
+    // outbox rows not yet turned into wire records count as at least one record each
+    let not_cut: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM outbox WHERE seq > (SELECT COALESCE(MAX(outbox_seq), 0) FROM sync_records)",
+        [],
+        |r| r.get(0),
+    )?;
+    let oldest: Option<String> = conn
+        .query_row(
+            "SELECT created_at FROM outbox WHERE status = 'queued' ORDER BY seq LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let oldest_at = oldest.as_deref().and_then(parse_time);
+    let local_last_seq = super::series::last_seq(conn)?;
+    let state = conn.query_row(
+        "SELECT server_acked_seq, last_success_at, last_attempt_at, last_error_code,
+                last_error_message, last_error_at, master_data_cursor, master_data_version,
+                server_version FROM sync_state WHERE id = 1",
+        [],
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<String>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(5)?,
+                r.get::<_, Option<String>>(6)?,
+                r.get::<_, i64>(7)?,
+                r.get::<_, i64>(8)?,
+            ))
+        },
+    )?;
+    let (acked, success, attempt, code, message, error_at, cursor, md_version, server_version) =
+        state;
+    Ok(SyncStatus {
+        enrolled: enrolled.is_some(),
+        server_url: enrolled.as_ref().map(|e| e.server_url.clone()),
+        terminal_id: enrolled.as_ref().map(|e| e.terminal_id.clone()),
+        store_id: enrolled.as_ref().map(|e| e.store_id.clone()),
+        documents_queued: documents_queued as u64,
+        records_queued: (unconfirmed + not_cut) as u64,
+        oldest_unsynced_at: oldest_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        oldest_unsynced_age_seconds: oldest_at.map(|t| (now - t).num_seconds().max(0)),
+        server_acked_seq: acked as u64,
+        local_last_seq,
+        online: success.is_some() && code.is_none(),
+        last_success_at: success,
+        last_attempt_at: attempt,
+        last_error_code: code,
+        last_error_message: message,
+        last_error_at: error_at,
+        master_data_cursor: cursor,
+        master_data_version: md_version as u64,
+        server_version: server_version as u64,
+    })
+}
+
+fn parse_time(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            NaiveDateTime::parse_from_str(text.trim_end_matches('Z'), "%Y-%m-%dT%H:%M:%S%.f")
+                .ok()
+                .map(|t| t.and_utc())
+        })
+}

@@ -1,0 +1,1 @@
+//! Unit tests of the sync client that need no server.
