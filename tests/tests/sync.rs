@@ -421,3 +421,45 @@ fn seeded_faults_leave_head_office_with_each_record_once_sqlite() {
 fn seeded_faults_leave_head_office_with_each_record_once_postgres() {
     faults(Backend::Postgres, 11);
 }
+
+#[test]
+fn the_background_loop_syncs_after_a_kick_and_backs_off_when_offline() {
+    use std::time::Duration;
+    let office = HeadOffice::start(Backend::Sqlite).unwrap();
+    let mut till = Till::new("S001", "B01");
+    till.enrol(&office);
+    till.sell(3);
+    let policy = sync::BackoffPolicy {
+        interval_ms: 60_000,
+        base_ms: 20,
+        max_ms: 200,
+    };
+    let running = sync::SyncLoop::start(&till.path, SyncOptions::default(), policy);
+    let state = running.wait_for_rounds(1, Duration::from_secs(30));
+    assert!(state.online, "{state:?}");
+    // a sale on the till, then a kick: the loop sends it without waiting the interval
+    till.sell(2);
+    running.kick();
+    let state = running.wait_for_rounds(2, Duration::from_secs(30));
+    assert_eq!(state.rounds, 2);
+    assert_exactly_once(&office, &[&till]);
+    // head office goes away: rounds fail and back off, the till keeps selling
+    let proxy = office
+        .rt
+        .block_on(FaultProxy::start(
+            office.addr,
+            FaultPlan {
+                drop_percent: 100,
+                ..FaultPlan::clean()
+            },
+        ))
+        .unwrap();
+    sync::set_server_url(till.store(), &format!("http://{}", proxy.addr())).unwrap();
+    till.sell(1);
+    running.kick();
+    let state = running.wait_for_rounds(5, Duration::from_secs(30));
+    assert!(!state.online && state.failures >= 2, "{state:?}");
+    assert_eq!(state.last_error_code.as_deref(), Some("sync.offline"));
+    running.stop();
+    assert!(till.status().documents_queued >= 1);
+}
