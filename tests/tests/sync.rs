@@ -463,3 +463,60 @@ fn the_background_loop_syncs_after_a_kick_and_backs_off_when_offline() {
     running.stop();
     assert!(till.status().documents_queued >= 1);
 }
+
+/// `kasa sync enrol | status | now` as the CLI runs them (in-process).
+fn kasa(till: &Till, args: &[&str]) -> i32 {
+    use clap::Parser;
+    let db = till.path.to_str().unwrap().to_owned();
+    let mut argv = vec!["kasa", "--db", db.as_str()];
+    argv.extend_from_slice(args);
+    kasa_terminal::cli::main_with(kasa_terminal::cli::Cli::parse_from(argv))
+}
+
+#[test]
+fn the_cli_enrols_reports_status_and_exits_non_zero_when_a_round_fails() {
+    let office = HeadOffice::start(Backend::Sqlite).unwrap();
+    let mut till = Till::new("S001", "C01");
+    till.sell(2);
+    // not enrolled: status works, `now` fails with a user-error exit code
+    assert_eq!(kasa(&till, &["sync", "status"]), 0);
+    assert_eq!(
+        kasa(&till, &["sync", "now"]),
+        kasa_terminal::cli::EXIT_USER_ERROR
+    );
+    let code = office.code("S001");
+    let url = office.url();
+    assert_eq!(
+        kasa(&till, &["sync", "enrol", "--server", &url, "--code", &code]),
+        0
+    );
+    // the code is single use
+    till.restart();
+    assert_eq!(
+        kasa(&till, &["sync", "enrol", "--server", &url, "--code", &code]),
+        kasa_terminal::cli::EXIT_USER_ERROR
+    );
+    assert_eq!(kasa(&till, &["sync", "now"]), 0);
+    assert_eq!(kasa(&till, &["--json", "sync", "status"]), 0);
+    assert_exactly_once(&office, &[&till]);
+    let status = till.status();
+    assert!(status.last_error_code.is_none() && status.online);
+    let text = sync::describe_status(&status);
+    assert!(text.contains("state         online"), "{text}");
+    assert!(
+        text.contains("queued        0 documents, 0 records"),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_enrolment_code_of_another_store_is_refused_and_no_credential_is_kept() {
+    let office = HeadOffice::start(Backend::Sqlite).unwrap();
+    let mut till = Till::new("S001", "X01");
+    let code = office.code("S002");
+    let err = sync::enrol(till.store(), &office.url(), &code).unwrap_err();
+    assert_eq!(err.code(), "sync.store_mismatch", "{err}");
+    assert!(sync::enrolment(till.store().conn()).unwrap().is_none());
+    let err = sync::enrol(till.store(), &office.url(), "NOPE-NOPE-NOPE").unwrap_err();
+    assert_eq!(err.code(), "enrol.code_unknown", "{err}");
+}

@@ -129,6 +129,12 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
+    /// Sync with head office: `enrol`, `status`, `now`.
+    Sync {
+        /// Action.
+        #[command(subcommand)]
+        action: SyncCommand,
+    },
     /// The fiscal journal.
     Journal {
         /// Action.
@@ -374,6 +380,24 @@ pub enum ReportCommand {
         #[arg(long)]
         number: Option<String>,
     },
+}
+
+/// `kasa sync …`.
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Enrol this till with head office using a single-use code (stores the credential).
+    Enrol {
+        /// Head office base URL, e.g. `https://hq.example.com:8080`.
+        #[arg(long)]
+        server: String,
+        /// The enrolment code head office printed.
+        #[arg(long)]
+        code: String,
+    },
+    /// Records queued, age of the oldest, last success and last error.
+    Status,
+    /// Run one sync round now; exits non-zero with the error code on failure.
+    Now,
 }
 
 /// `kasa journal …`.

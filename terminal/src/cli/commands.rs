@@ -148,6 +148,7 @@ pub fn run(cli: Cli) -> Result<(), TerminalError> {
             });
             Ok(())
         }
+        Command::Sync { action } => sync_cmd(&cli, action, &out),
         Command::Device(cmd) => {
             let text = kasa_drivers::cli::run(cmd.clone()).map_err(|e| TerminalError::Device {
                 code: e.code(),
@@ -586,4 +587,49 @@ fn sell_loop(cli: &Cli, file: &std::path::Path, count: u64) -> Result<(), Termin
             return Ok(());
         }
     }
+}
+
+fn sync_cmd(cli: &Cli, action: &SyncCommand, out: &Printer) -> Result<(), TerminalError> {
+    use crate::sync;
+    // sync errors keep their own codes (`sync.offline`, `sync.server_ahead`, …)
+    let failed = |e: sync::SyncError| TerminalError::Device {
+        code: e.code(),
+        message: e.to_string(),
+    };
+    let mut store = open(cli)?;
+    match action {
+        SyncCommand::Enrol { server, code } => {
+            let enrolled = sync::enrol(&mut store, server, code).map_err(failed)?;
+            out.show(&enrolled, || {
+                format!(
+                    "enrolled with {} as terminal {} of store {} (tenant {})\n",
+                    enrolled.server_url,
+                    enrolled.terminal_id,
+                    enrolled.store_id,
+                    enrolled.tenant_id
+                )
+            });
+        }
+        SyncCommand::Status => {
+            let status = sync::status(store.conn(), Utc::now()).map_err(failed)?;
+            out.show(&status, || sync::describe_status(&status));
+        }
+        SyncCommand::Now => {
+            let report =
+                sync::sync_round(&mut store, &sync::SyncOptions::default()).map_err(failed)?;
+            out.show(&report, || {
+                format!(
+                    "synced: {} batches, {} records applied, {} already held, head office holds up to seq {}; \
+                     {} master-data changes in {} pages\n",
+                    report.batches,
+                    report.applied,
+                    report.duplicates,
+                    report.server_acked_seq,
+                    report.changes,
+                    report.pages
+                )
+            });
+        }
+    }
+    Ok(())
 }

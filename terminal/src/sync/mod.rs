@@ -32,7 +32,7 @@ pub use background::{BackoffPolicy, SyncLoop};
 pub use round::{
     Enrolment, RoundReport, SyncOptions, enrol, enrolment, set_server_url, sync_round,
 };
-pub use status::{SyncStatus, status};
+pub use status::{SyncStatus, describe_status, status};
 
 use kasa_domain::ErrorCode;
 use kasa_sync_protocol::{PageError, PlanError};

@@ -132,3 +132,67 @@ fn parse_time(text: &str) -> Option<DateTime<Utc>> {
                 .map(|t| t.and_utc())
         })
 }
+
+/// The status as the CLI prints it.
+pub fn describe_status(status: &SyncStatus) -> String {
+    let mut out = String::new();
+    match (&status.server_url, &status.terminal_id, &status.store_id) {
+        (Some(url), Some(terminal), Some(store)) => {
+            out.push_str(&format!(
+                "head office   {url} (terminal {terminal}, store {store})\n"
+            ));
+        }
+        _ => out.push_str(
+            "head office   not enrolled — run `kasa sync enrol --server URL --code CODE`\n",
+        ),
+    }
+    let state = if status.online {
+        "online"
+    } else if status.last_attempt_at.is_none() {
+        "never synced"
+    } else {
+        "offline"
+    };
+    out.push_str(&format!("state         {state}\n"));
+    out.push_str(&format!(
+        "queued        {} documents, {} records\n",
+        status.documents_queued, status.records_queued
+    ));
+    match (
+        &status.oldest_unsynced_at,
+        status.oldest_unsynced_age_seconds,
+    ) {
+        (Some(at), Some(age)) => {
+            out.push_str(&format!("oldest        {at} ({} ago)\n", human_age(age)))
+        }
+        _ => out.push_str("oldest        nothing waiting\n"),
+    }
+    out.push_str(&format!(
+        "acknowledged  seq {} of {}\n",
+        status.server_acked_seq, status.local_last_seq
+    ));
+    out.push_str(&format!(
+        "last success  {}\n",
+        status.last_success_at.as_deref().unwrap_or("never")
+    ));
+    if let (Some(code), Some(message)) = (&status.last_error_code, &status.last_error_message) {
+        out.push_str(&format!(
+            "last error    {} [{code}] {message}\n",
+            status.last_error_at.as_deref().unwrap_or("")
+        ));
+    }
+    out.push_str(&format!(
+        "master data   version {} of {}\n",
+        status.master_data_version, status.server_version
+    ));
+    out
+}
+
+fn human_age(seconds: i64) -> String {
+    match seconds {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7_200 => format!("{} min", s / 60),
+        s if s < 172_800 => format!("{} h", s / 3_600),
+        s => format!("{} days", s / 86_400),
+    }
+}
