@@ -1,3 +1,4 @@
+#![allow(dead_code)]
 //! Head office in-process on port 0 (SQLite, or PostgreSQL when
 //! `KASA_TEST_POSTGRES_URL` is set) and real tills (temp SQLite files) that
 //! sell through `kasa_terminal` and sync through `kasa_terminal::sync`.
