@@ -31,6 +31,11 @@ function rssKb(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(s)[1]);
 }
 
+function anonKb(pid) {
+  const s = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/RssAnon:\s+(\d+)/.exec(s)[1]);
+}
+
 function appProcesses() {
   const app = [];
   for (const p of readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
@@ -123,7 +128,9 @@ try {
       seconds: (ms / 1000).toFixed(1),
       app_rss_mb_before: rss0.app.map((k) => (k / 1024).toFixed(1)),
       app_rss_mb_after: after.app.map((p) => (rssKb(p) / 1024).toFixed(1)),
+      app_rss_anon_mb_after: after.app.map((p) => (anonKb(p) / 1024).toFixed(1)),
       webkit_children_rss_mb_after: after.children.map((p) => (rssKb(p) / 1024).toFixed(1)),
+      webkit_children_rss_anon_mb_after: after.children.map((p) => (anonKb(p) / 1024).toFixed(1)),
     }));
   }
 } finally {
