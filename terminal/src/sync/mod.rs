@@ -86,6 +86,15 @@ pub enum SyncError {
         /// Store in the till's settings.
         till_store: String,
     },
+    /// The server URL is not one this build can use.
+    #[error(
+        "head office URL {url:?} is not usable: this build speaks plain http:// only (no TLS stack \
+         compiled in) — use http://HOST:PORT behind a TLS-terminating proxy or on the store VPN"
+    )]
+    UnsupportedUrl {
+        /// The URL given.
+        url: String,
+    },
     /// Head office could not be reached (offline is normal: sales continue).
     #[error(
         "head office at {server} cannot be reached ({detail}); the till keeps selling and \
@@ -169,6 +178,7 @@ impl ErrorCode for SyncError {
             SyncError::NotEnrolled => "sync.not_enrolled",
             SyncError::AlreadyEnrolled { .. } => "sync.already_enrolled",
             SyncError::StoreMismatch { .. } => "sync.store_mismatch",
+            SyncError::UnsupportedUrl { .. } => "sync.unsupported_url",
             SyncError::Unreachable { .. } => "sync.offline",
             SyncError::Refused { code, .. } => kasa_sync_protocol::codes::ALL
                 .iter()

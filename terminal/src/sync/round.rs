@@ -124,6 +124,7 @@ pub fn enrol(store: &mut Store, server_url: &str, code: &str) -> Result<Enrolmen
             terminal_id: existing.terminal_id,
         });
     }
+    check_url(server_url)?;
     let settings = crate::settings::load(store.conn())?;
     let office = HeadOffice::new(server_url, None);
     let reply: EnrolReply = office.post(
@@ -351,12 +352,24 @@ fn pull_master_data(
 /// Point an enrolled till at another address of the same head office (a
 /// new host name, a proxy); the credential and series stay.
 pub fn set_server_url(store: &mut Store, server_url: &str) -> Result<(), SyncError> {
+    check_url(server_url)?;
     let changed = store.conn().execute(
         "UPDATE sync_enrolment SET server_url = ?1 WHERE id = 1",
         [server_url.trim_end_matches('/')],
     )?;
     if changed == 0 {
         return Err(SyncError::NotEnrolled);
+    }
+    Ok(())
+}
+
+/// Only `http://host[:port][/prefix]` (see [`SyncError::UnsupportedUrl`]).
+fn check_url(server_url: &str) -> Result<(), SyncError> {
+    let rest = server_url.strip_prefix("http://").unwrap_or("");
+    if rest.is_empty() || rest.starts_with('/') || rest.contains(char::is_whitespace) {
+        return Err(SyncError::UnsupportedUrl {
+            url: server_url.to_owned(),
+        });
     }
     Ok(())
 }

@@ -320,3 +320,23 @@ fn refusals_keep_known_codes_and_transience() {
     assert!(!ahead.is_transient());
     assert_eq!(SyncError::NotEnrolled.code(), "sync.not_enrolled");
 }
+
+#[test]
+fn only_plain_http_urls_are_accepted() {
+    let (_dir, mut store, _) = till();
+    for url in [
+        "https://hq.example.com",
+        "hq.example.com:8080",
+        "http://",
+        "ftp://x",
+    ] {
+        let err = enrol(&mut store, url, "CODE").unwrap_err();
+        assert_eq!(err.code(), "sync.unsupported_url", "{url}");
+    }
+    assert_eq!(
+        set_server_url(&mut store, "http://10.0.0.5:8080")
+            .unwrap_err()
+            .code(),
+        "sync.not_enrolled"
+    );
+}
