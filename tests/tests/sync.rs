@@ -520,3 +520,26 @@ fn an_enrolment_code_of_another_store_is_refused_and_no_credential_is_kept() {
     let err = sync::enrol(till.store(), &office.url(), "NOPE-NOPE-NOPE").unwrap_err();
     assert_eq!(err.code(), "enrol.code_unknown", "{err}");
 }
+
+#[test]
+fn head_office_restarting_between_batches_loses_and_doubles_nothing() {
+    let mut office = HeadOffice::start(Backend::Sqlite).unwrap();
+    let mut till = Till::new("S001", "R01");
+    till.enrol(&office);
+    till.sell(10);
+    let one_batch = SyncOptions {
+        max_batch_records: 4,
+        max_batches_per_round: Some(2),
+        ..SyncOptions::default()
+    };
+    let _ = till.round_with(&one_batch).unwrap_err();
+    office.stop();
+    let err = till.round().unwrap_err();
+    assert_eq!(err.code(), "sync.offline", "{err}");
+    office.restart();
+    sync::set_server_url(till.store(), &office.url()).unwrap();
+    till.sell(1);
+    let report = till.round().unwrap();
+    assert_eq!(report.duplicates, 0);
+    assert_exactly_once(&office, &[&till]);
+}

@@ -103,6 +103,25 @@ impl HeadOffice {
         self.stop = Some(stop);
     }
 
+    /// Stop serving (as a crashed or stopped head office would).
+    pub fn stop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
+    /// A new server process over the same database, on a new port.
+    pub fn restart(&mut self) {
+        self.stop();
+        let spec = self.spec.clone();
+        self.db = self.rt.block_on(async {
+            let db = kasa_server::db::open(&spec).await.unwrap();
+            db.migrate().await.unwrap();
+            db
+        });
+        self.serve();
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }
