@@ -52,18 +52,16 @@ pub fn devices(state: State<'_, AppState>) -> ApiResult<DevicesView> {
                     label: format!("{} ({:?})", p.path, p.attachment),
                 })
                 .collect();
-            list.extend(found.usb_printers.iter().map(|p| {
-                DiscoveredDevice {
-                    kind: "usb_printer".to_string(),
-                    uri: p.uri.clone(),
-                    label: format!(
+            list.extend(found.usb_printers.iter().map(|p| DiscoveredDevice {
+                kind: "usb_printer".to_string(),
+                uri: p.uri.clone(),
+                label: format!(
                         "{} {}",
                         p.manufacturer.clone().unwrap_or_default(),
                         p.product
                             .clone()
                             .unwrap_or_else(|| format!("{:04x}:{:04x}", p.vendor_id, p.product_id))
                     ),
-                }
             }));
             (list, None)
         }
