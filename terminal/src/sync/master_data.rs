@@ -34,12 +34,18 @@ use super::SyncError;
 
 /// Apply `page` and save its cursor, in `tx` (the caller commits).
 pub fn apply_page(tx: &Transaction<'_>, page: &MasterDataPage) -> Result<(), SyncError> {
+    // Search-index rows are written after the page's other rows, as the
+    // catalog import does: FTS5 flushes pending terms at every statement
+    // savepoint, so interleaving them would write one tiny segment per row.
+    let mut search_rows: Vec<(i64, String)> = Vec::new();
     for change in &page.changes {
-        apply_change(tx, change).map_err(|reason| SyncError::MasterDataRejected {
-            version: change.version,
-            entity: entity_name(change.entity),
-            key: change.key.clone(),
-            reason,
+        apply_change(tx, change, &mut search_rows).map_err(|reason| {
+            SyncError::MasterDataRejected {
+                version: change.version,
+                entity: entity_name(change.entity),
+                key: change.key.clone(),
+                reason,
+            }
         })?;
         match change.op {
             ChangeOp::Upsert => tx.execute(
@@ -52,6 +58,12 @@ pub fn apply_page(tx: &Transaction<'_>, page: &MasterDataPage) -> Result<(), Syn
                 params![entity_name(change.entity), change.key],
             )?,
         };
+    }
+    let mut index = tx.prepare_cached(
+        "INSERT OR REPLACE INTO product_search (rowid, name_norm) VALUES (?1, ?2)",
+    )?;
+    for (id, name_norm) in &search_rows {
+        index.execute(params![id, name_norm])?;
     }
     let applied_version = page.changes.last().map(|c| c.version);
     tx.execute(
@@ -85,12 +97,16 @@ pub fn entity_name(entity: Entity) -> &'static str {
 
 type Applied = Result<(), String>;
 
-fn apply_change(tx: &Transaction<'_>, change: &MasterDataChange) -> Applied {
+fn apply_change(
+    tx: &Transaction<'_>,
+    change: &MasterDataChange,
+    search_rows: &mut Vec<(i64, String)>,
+) -> Applied {
     let key = change.key.as_str();
     let data = &change.data;
     let sql = |e: rusqlite::Error| e.to_string();
     match (change.entity, change.op) {
-        (Entity::Product, ChangeOp::Upsert) => upsert_product(tx, key, data),
+        (Entity::Product, ChangeOp::Upsert) => upsert_product(tx, key, data, search_rows),
         (Entity::Product, ChangeOp::Delete) => {
             // products are never deleted on the till (documents refer to
             // them); a delete archives the product
@@ -290,7 +306,12 @@ fn apply_change(tx: &Transaction<'_>, change: &MasterDataChange) -> Applied {
     }
 }
 
-fn upsert_product(tx: &Transaction<'_>, sku: &str, data: &Value) -> Applied {
+fn upsert_product(
+    tx: &Transaction<'_>,
+    sku: &str,
+    data: &Value,
+    search_rows: &mut Vec<(i64, String)>,
+) -> Applied {
     let name = required(data, "name")?;
     let unit = text(data, "unit").unwrap_or("piece").to_ascii_lowercase();
     if !["piece", "kg", "l", "m"].contains(&unit.as_str()) {
@@ -325,7 +346,7 @@ fn upsert_product(tx: &Transaction<'_>, sku: &str, data: &Value) -> Applied {
             params![
                 sku,
                 name,
-                name.to_lowercase(),
+                search_form(name),
                 text(data, "group").unwrap_or(""),
                 text(data, "brand").unwrap_or(""),
                 unit,
@@ -339,11 +360,7 @@ fn upsert_product(tx: &Transaction<'_>, sku: &str, data: &Value) -> Applied {
             |r| r.get(0),
         )
         .map_err(|e| e.to_string())?;
-    tx.execute(
-        "INSERT OR REPLACE INTO product_search (rowid, name_norm) VALUES (?1, ?2)",
-        params![id, name.to_lowercase()],
-    )
-    .map_err(|e| e.to_string())?;
+    search_rows.push((id, search_form(name)));
     if let Some(price) = decimal(data, "price")? {
         upsert_tier(tx, sku, "base", "", "", "", &price, "", None)?;
     }
@@ -423,4 +440,15 @@ fn boolean(data: &Value, field: &str) -> Result<Option<bool>, String> {
         },
         Some(other) => Err(format!("{field} {other} is not true or false")),
     }
+}
+
+/// The search form of a name, as `catalog::text::fold` makes it (words
+/// lower-cased, whitespace collapsed); that module is private to the
+/// catalog, so the rule is repeated here and tested against the catalog's
+/// search.
+fn search_form(text: &str) -> String {
+    text.split_whitespace()
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -188,13 +188,15 @@ fn a_page_is_applied_whole_or_not_at_all() {
             1,
             Entity::Product,
             "TEA",
-            json!({"name": "Чай", "price": "3.10", "plu": "7"}),
+            json!({"name": "Чай  Зелен", "price": "3.10", "plu": "7"}),
         ),
         change(2, Entity::Barcode, "4006381333931", json!({"sku": "TEA"})),
     ]);
     let tx = store.write_tx().unwrap();
     master_data::apply_page(&tx, &good).unwrap();
     tx.commit().unwrap();
+    let found = crate::catalog::search(store.conn(), "зел", 5).unwrap();
+    assert_eq!(found.len(), 1, "the pulled product is found by name prefix");
     let plu: i64 = store
         .conn()
         .query_row("SELECT plu FROM products WHERE sku = 'TEA'", [], |r| {
