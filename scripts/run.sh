@@ -21,8 +21,8 @@ LISTEN=${KASA_SERVER_LISTEN:-127.0.0.1:8765}
 
 "$BIN/kasa-server" migrate --database "$SERVER_DB" >/dev/null
 "$BIN/kasa-server" serve --database "$SERVER_DB" --listen "$LISTEN" >"$DATA/head-office/server.log" 2>&1 &
-SERVER_PID=$!
-trap 'kill $SERVER_PID 2>/dev/null || true' EXIT
+PIDS=($!)
+trap 'kill "${PIDS[@]}" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do
   curl -sf "http://$LISTEN/health" >/dev/null 2>&1 && break
   sleep 0.1
@@ -32,9 +32,29 @@ echo "head office: http://$LISTEN (log: $DATA/head-office/server.log)"
 if [ -z "${DISPLAY:-}" ]; then
   echo "no DISPLAY: starting Xvfb on :99 (screenshot with: DISPLAY=:99 import -window root shot.png)"
   Xvfb :99 -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
-  XVFB_PID=$!
-  trap 'kill $SERVER_PID $XVFB_PID 2>/dev/null || true' EXIT
+  PIDS+=($!)
   export DISPLAY=:99
 fi
 echo "till: demo store in $DATA/till — PINs: cashier 1111, manager 9999, admin 0000"
-"$BIN/kasa-desktop" --demo --data-dir "$DATA/till"
+"$BIN/kasa-desktop" --demo --data-dir "$DATA/till" &
+APP_PID=$!
+PIDS+=($APP_PID)
+
+# Connect the till to head office once: tenant, store and a single-use enrolment code on the
+# server, exchanged by the till for its own credential. Then ship the outbox every 15 s (the
+# desktop shell does not run the sync loop itself yet).
+TILL_DB="$DATA/till/kasa.db"
+for _ in $(seq 1 300); do [ -f "$TILL_DB" ] && break; sleep 0.1; done
+if ! "$BIN/kasa" --db "$TILL_DB" sync status 2>/dev/null | grep -qi "enrolled\|online\|acknowledged"; then
+  "$BIN/kasa-server" tenant create demo --name "Demo" --database "$SERVER_DB" >/dev/null 2>&1 || true
+  "$BIN/kasa-server" store create S001 --tenant demo --name "Demo store" --database "$SERVER_DB" >/dev/null 2>&1 || true
+  CODE=$("$BIN/kasa-server" enrol-code --tenant demo --store S001 --database "$SERVER_DB" | head -1)
+  "$BIN/kasa" --db "$TILL_DB" sync enrol --server "http://$LISTEN" --code "$CODE" || true
+fi
+( while kill -0 "$APP_PID" 2>/dev/null; do
+    "$BIN/kasa" --db "$TILL_DB" sync now >>"$DATA/till/sync.log" 2>&1 || true
+    sleep 15
+  done ) &
+PIDS+=($!)
+echo "sync: every 15 s to http://$LISTEN (log: $DATA/till/sync.log; status: kasa --db $TILL_DB sync status)"
+wait "$APP_PID"
