@@ -45,7 +45,8 @@ PIDS+=($APP_PID)
 # desktop shell does not run the sync loop itself yet).
 TILL_DB="$DATA/till/kasa.db"
 for _ in $(seq 1 300); do [ -f "$TILL_DB" ] && break; sleep 0.1; done
-if ! "$BIN/kasa" --db "$TILL_DB" sync status 2>/dev/null | grep -qi "enrolled\|online\|acknowledged"; then
+for _ in $(seq 1 100); do "$BIN/kasa" --db "$TILL_DB" sync status >/dev/null 2>&1 && break; sleep 0.1; done
+if "$BIN/kasa" --db "$TILL_DB" sync status 2>/dev/null | grep -q "not enrolled"; then
   "$BIN/kasa-server" tenant create demo --name "Demo" --database "$SERVER_DB" >/dev/null 2>&1 || true
   "$BIN/kasa-server" store create S001 --tenant demo --name "Demo store" --database "$SERVER_DB" >/dev/null 2>&1 || true
   CODE=$("$BIN/kasa-server" enrol-code --tenant demo --store S001 --database "$SERVER_DB" | head -1)
