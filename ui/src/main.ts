@@ -9,6 +9,7 @@ import "./screens/returns";
 import "./screens/shift";
 import "./screens/stock";
 import "./screens/system";
+import "./screens/sync";
 
 setLang(getLang());
 start().catch(showError);
