@@ -393,11 +393,33 @@ pub enum SyncCommand {
         /// The enrolment code head office printed.
         #[arg(long)]
         code: String,
+        /// PEM file of head office's own CA, trusted besides the system's
+        /// roots (kept in the till's database; see `kasa sync set-ca`).
+        #[arg(long, value_name = "FILE")]
+        ca_cert: Option<PathBuf>,
+    },
+    /// Trust head office's own CA (PEM file) besides the system's roots, or `--clear` it.
+    SetCa {
+        /// The CA certificate (PEM).
+        #[arg(
+            value_name = "FILE",
+            required_unless_present = "clear",
+            conflicts_with = "clear"
+        )]
+        file: Option<PathBuf>,
+        /// Trust only the system's roots again.
+        #[arg(long)]
+        clear: bool,
     },
     /// Records queued, age of the oldest, last success and last error.
     Status,
     /// Run one sync round now; exits non-zero with the error code on failure.
-    Now,
+    Now {
+        /// Send at most this many records per request (default: the protocol's limit);
+        /// smaller batches suit a slow or unreliable link.
+        #[arg(long, value_name = "N")]
+        max_batch_records: Option<u32>,
+    },
 }
 
 /// `kasa journal …`.

@@ -598,7 +598,16 @@ fn sync_cmd(cli: &Cli, action: &SyncCommand, out: &Printer) -> Result<(), Termin
     };
     let mut store = open(cli)?;
     match action {
-        SyncCommand::Enrol { server, code } => {
+        SyncCommand::Enrol {
+            server,
+            code,
+            ca_cert,
+        } => {
+            if let Some(file) = ca_cert {
+                // stored first: enrolment already talks TLS; it stays set if enrolment fails
+                let ca = sync::CaCertificate::from_file(file).map_err(failed)?;
+                sync::set_ca(store.conn(), &ca).map_err(failed)?;
+            }
             let enrolled = sync::enrol(&mut store, server, code).map_err(failed)?;
             out.show(&enrolled, || {
                 format!(
@@ -610,13 +619,35 @@ fn sync_cmd(cli: &Cli, action: &SyncCommand, out: &Printer) -> Result<(), Termin
                 )
             });
         }
+        SyncCommand::SetCa { file, clear } => match (file, clear) {
+            (Some(file), false) => {
+                let ca = sync::CaCertificate::from_file(file).map_err(failed)?;
+                sync::set_ca(store.conn(), &ca).map_err(failed)?;
+                let count = ca.certificates().len();
+                out.show(&serde_json::json!({ "ca_cert": file, "certificates": count }), || {
+                    format!(
+                        "head office's CA from {} is trusted ({count} certificate(s)), besides the system's roots\n",
+                        file.display()
+                    )
+                });
+            }
+            _ => {
+                let cleared = sync::clear_ca(store.conn()).map_err(failed)?;
+                out.show(&serde_json::json!({ "cleared": cleared }), || {
+                    "only the system's CA roots are trusted for head office\n".to_owned()
+                });
+            }
+        },
         SyncCommand::Status => {
             let status = sync::status(store.conn(), Utc::now()).map_err(failed)?;
             out.show(&status, || sync::describe_status(&status));
         }
-        SyncCommand::Now => {
-            let report =
-                sync::sync_round(&mut store, &sync::SyncOptions::default()).map_err(failed)?;
+        SyncCommand::Now { max_batch_records } => {
+            let mut options = sync::SyncOptions::default();
+            if let Some(max) = max_batch_records {
+                options.max_batch_records = *max;
+            }
+            let report = sync::sync_round(&mut store, &options).map_err(failed)?;
             out.show(&report, || {
                 format!(
                     "synced: {} batches, {} records applied, {} already held, head office holds up to seq {}; \

@@ -49,6 +49,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sync_v1",
         sql: crate::sync::schema::V1,
     },
+    Migration {
+        name: "sync_v2_trust",
+        sql: crate::sync::schema::V2,
+    },
 ];
 
 /// Apply the missing migrations; refuse a database newer than this binary.

@@ -1,23 +1,36 @@
-//! The background sync loop: one thread, its own database connection, one
+//! The background sync loop: a tokio task, its own database connection, one
 //! round at a time.
 //!
 //! After a successful round it waits `interval_ms` (or until [`SyncLoop::kick`]
 //! — e.g. right after a sale); after a failure it waits an exponentially
 //! growing delay with full jitter ([`BackoffPolicy::delay_ms`]), so a
 //! hundred tills coming back online after an outage do not all knock at
-//! once. A thread, not tokio: the till has no async runtime, and a round is
-//! sequential by design (the next batch waits for the previous ack).
+//! once. Online / offline is whether the last round reached head office.
+//!
+//! Design: the task only schedules — `tokio::time::sleep` raced against a
+//! [`tokio::sync::Notify`] for kicks and stop. A round itself is blocking
+//! work (SQLite, and the blocking HTTP client of [`super::client`]) and runs
+//! in `spawn_blocking` with the loop's connection moved in and back, so it
+//! never stalls the runtime's workers (the desktop app's UI commands share
+//! them). A kick during a round is remembered (`Notify` keeps one permit),
+//! so the sale that kicked is sent right after the round in flight.
+//!
+//! [`SyncLoop::start`] brings its own single-threaded runtime on a thread
+//! named `kasa-sync` (for callers without one); [`SyncLoop::spawn`] runs the
+//! task on a runtime the caller already has (the desktop app's).
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use kasa_domain::ErrorCode;
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 use serde::Serialize;
+use tokio::sync::Notify;
 
-use super::{SyncOptions, sync_round};
+use super::{SyncError, SyncOptions, sync_round};
 use crate::store::Store;
 
 /// How long to wait between rounds.
@@ -79,71 +92,131 @@ pub struct LoopState {
 }
 
 #[derive(Debug, Default)]
-struct Shared {
+struct Progress {
     state: LoopState,
-    kicked: bool,
-    stop: bool,
+    finished: bool,
 }
 
-/// A running background loop; stops (and joins) on [`SyncLoop::stop`] or drop.
+/// What the task and the handle share.
+#[derive(Debug, Default)]
+struct Shared {
+    progress: Mutex<Progress>,
+    /// Signalled after every round and when the task ends (for the blocking waits).
+    changed: Condvar,
+    /// Wakes the task: a kick or a stop.
+    wake: Notify,
+    stop: AtomicBool,
+}
+
+impl Shared {
+    fn progress(&self) -> MutexGuard<'_, Progress> {
+        self.progress.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A running background loop; stops on [`SyncLoop::stop`] or drop, after
+/// the round in flight.
 #[derive(Debug)]
 pub struct SyncLoop {
-    shared: Arc<(Mutex<Shared>, Condvar)>,
+    shared: Arc<Shared>,
+    /// The runtime thread of [`SyncLoop::start`] (none with [`SyncLoop::spawn`]).
     thread: Option<JoinHandle<()>>,
 }
 
 impl SyncLoop {
-    /// Start the loop on the till database at `db_path`.
+    /// Start the loop on the till database at `db_path`, on its own
+    /// single-threaded tokio runtime (thread `kasa-sync`).
     pub fn start(db_path: &Path, options: SyncOptions, policy: BackoffPolicy) -> SyncLoop {
-        let shared = Arc::new((Mutex::new(Shared::default()), Condvar::new()));
+        let shared = Arc::new(Shared::default());
         let path: PathBuf = db_path.to_path_buf();
         let inner = shared.clone();
         let thread = std::thread::Builder::new()
             .name("kasa-sync".to_owned())
-            .spawn(move || run(&path, &options, policy, &inner))
-            .ok();
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_time()
+                    .thread_name("kasa-sync-round")
+                    .build();
+                match runtime {
+                    Ok(runtime) => runtime.block_on(run(path, options, policy, inner)),
+                    Err(e) => finish_early(&inner, &e.to_string()),
+                }
+            });
+        let thread = match thread {
+            Ok(thread) => Some(thread),
+            Err(e) => {
+                finish_early(&shared, &e.to_string());
+                None
+            }
+        };
         SyncLoop { shared, thread }
     }
 
-    /// Run a round now (after a sale, or "Sync now" in the UI).
+    /// Start the loop as a task on `runtime` (an app that already runs
+    /// tokio; the runtime needs its time driver enabled). Rounds run on the
+    /// runtime's blocking threads.
+    pub fn spawn(
+        runtime: &tokio::runtime::Handle,
+        db_path: &Path,
+        options: SyncOptions,
+        policy: BackoffPolicy,
+    ) -> SyncLoop {
+        let shared = Arc::new(Shared::default());
+        runtime.spawn(run(db_path.to_path_buf(), options, policy, shared.clone()));
+        SyncLoop {
+            shared,
+            thread: None,
+        }
+    }
+
+    /// Run a round now (after a sale, or "Sync now" in the UI). A kick
+    /// during a round runs another round right after it.
     pub fn kick(&self) {
-        let (lock, wake) = &*self.shared;
-        lock.lock().unwrap_or_else(PoisonError::into_inner).kicked = true;
-        wake.notify_all();
+        self.shared.wake.notify_one();
     }
 
     /// What the loop last did.
     pub fn state(&self) -> LoopState {
-        let (lock, _) = &*self.shared;
-        lock.lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .state
-            .clone()
+        self.shared.progress().state.clone()
     }
 
-    /// Wait until at least `rounds` rounds ran or `timeout` passed; returns the state.
+    /// Wait until at least `rounds` rounds ran (or the loop ended) or
+    /// `timeout` passed; returns the state. Blocks the calling thread: call
+    /// it from outside the runtime's workers.
     pub fn wait_for_rounds(&self, rounds: u64, timeout: Duration) -> LoopState {
-        let (lock, wake) = &*self.shared;
-        let guard = lock.lock().unwrap_or_else(PoisonError::into_inner);
-        let (guard, _) = wake
-            .wait_timeout_while(guard, timeout, |s| s.state.rounds < rounds)
+        let guard = self.shared.progress();
+        let (guard, _) = self
+            .shared
+            .changed
+            .wait_timeout_while(guard, timeout, |p| p.state.rounds < rounds && !p.finished)
             .unwrap_or_else(PoisonError::into_inner);
         guard.state.clone()
     }
 
-    /// Stop after the current round and join the thread.
+    /// Stop after the round in flight and wait for the loop to end. Blocks
+    /// the calling thread until then (at most one round, bounded by the
+    /// client's timeouts): do not call it on a current-thread runtime's
+    /// own thread when the loop was [`SyncLoop::spawn`]ed there.
     pub fn stop(mut self) {
         self.halt();
     }
 
     fn halt(&mut self) {
-        {
-            let (lock, wake) = &*self.shared;
-            lock.lock().unwrap_or_else(PoisonError::into_inner).stop = true;
-            wake.notify_all();
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        self.shared.stop.store(true, Ordering::SeqCst);
+        self.shared.wake.notify_one();
+        match self.thread.take() {
+            Some(thread) => {
+                let _ = thread.join();
+            }
+            None => {
+                let guard = self.shared.progress();
+                drop(
+                    self.shared
+                        .changed
+                        .wait_while(guard, |p| !p.finished)
+                        .unwrap_or_else(PoisonError::into_inner),
+                );
+            }
         }
     }
 }
@@ -154,52 +227,94 @@ impl Drop for SyncLoop {
     }
 }
 
-fn run(
-    path: &Path,
-    options: &SyncOptions,
-    policy: BackoffPolicy,
-    shared: &(Mutex<Shared>, Condvar),
-) {
-    let (lock, wake) = shared;
-    let mut rng = rand::rng();
-    let mut store: Option<Store> = None;
-    loop {
-        if lock.lock().unwrap_or_else(PoisonError::into_inner).stop {
-            return;
+/// The loop could not even start: recorded as one failed round so waiters see why.
+fn finish_early(shared: &Shared, detail: &str) {
+    let mut progress = shared.progress();
+    record(
+        &mut progress.state,
+        &Err(SyncError::RoundAborted {
+            detail: format!("the sync loop cannot start: {detail}"),
+        }),
+    );
+    progress.finished = true;
+    shared.changed.notify_all();
+}
+
+fn record(state: &mut LoopState, outcome: &Result<(), SyncError>) {
+    state.rounds += 1;
+    match outcome {
+        Ok(()) => {
+            state.failures = 0;
+            state.online = true;
+            state.last_error_code = None;
         }
-        let outcome = match store.as_mut() {
-            Some(store) => sync_round(store, options).map(|_| ()),
-            None => match Store::open(path) {
-                Ok(opened) => {
-                    let store = store.insert(opened);
-                    sync_round(store, options).map(|_| ())
+        Err(e) => {
+            state.failures = state.failures.saturating_add(1);
+            state.online = false;
+            state.last_error_code = Some(e.code().to_owned());
+        }
+    }
+}
+
+/// One round on a blocking thread; the connection goes in and comes back.
+fn round(
+    path: &Path,
+    store: Option<Store>,
+    options: &SyncOptions,
+) -> (Option<Store>, Result<(), SyncError>) {
+    let mut store = match store {
+        Some(store) => store,
+        None => match Store::open(path) {
+            Ok(store) => store,
+            Err(e) => return (None, Err(e.into())),
+        },
+    };
+    let outcome = sync_round(&mut store, options).map(|_| ());
+    (Some(store), outcome)
+}
+
+/// Marks the loop finished however its task ends (also when the runtime
+/// drops it at shutdown), so [`SyncLoop::stop`] never waits forever.
+struct FinishOnDrop(Arc<Shared>);
+
+impl Drop for FinishOnDrop {
+    fn drop(&mut self) {
+        self.0.progress().finished = true;
+        self.0.changed.notify_all();
+    }
+}
+
+async fn run(path: PathBuf, options: SyncOptions, policy: BackoffPolicy, shared: Arc<Shared>) {
+    let _finish = FinishOnDrop(shared.clone());
+    let path = Arc::new(path);
+    let options = Arc::new(options);
+    let mut rng = rand::rngs::StdRng::from_os_rng();
+    let mut store: Option<Store> = None;
+    while !shared.stop.load(Ordering::SeqCst) {
+        let (round_path, round_options, taken) = (path.clone(), options.clone(), store.take());
+        let outcome =
+            match tokio::task::spawn_blocking(move || round(&round_path, taken, &round_options))
+                .await
+            {
+                Ok((kept, outcome)) => {
+                    store = kept;
+                    outcome
                 }
-                Err(e) => Err(e.into()),
-            },
-        };
+                // a panicking round loses its connection; the next round opens a fresh one
+                Err(e) => Err(SyncError::RoundAborted {
+                    detail: e.to_string(),
+                }),
+            };
         let failures = {
-            let mut guard = lock.lock().unwrap_or_else(PoisonError::into_inner);
-            guard.state.rounds += 1;
-            match &outcome {
-                Ok(()) => {
-                    guard.state.failures = 0;
-                    guard.state.online = true;
-                    guard.state.last_error_code = None;
-                }
-                Err(e) => {
-                    guard.state.failures = guard.state.failures.saturating_add(1);
-                    guard.state.online = false;
-                    guard.state.last_error_code = Some(e.code().to_owned());
-                }
-            }
-            wake.notify_all();
-            guard.state.failures
+            let mut progress = shared.progress();
+            record(&mut progress.state, &outcome);
+            shared.changed.notify_all();
+            progress.state.failures
         };
         let delay = Duration::from_millis(policy.delay_ms(failures, &mut rng));
-        let guard = lock.lock().unwrap_or_else(PoisonError::into_inner);
-        let (mut guard, _) = wake
-            .wait_timeout_while(guard, delay, |s| !s.kicked && !s.stop)
-            .unwrap_or_else(PoisonError::into_inner);
-        guard.kicked = false;
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = shared.wake.notified() => {}
+        }
     }
 }

@@ -1,55 +1,108 @@
 //! The HTTP side of the sync client: one blocking request at a time over
-//! `ureq`, bodies encoded by the protocol crate (gzip once agreed), refusals
-//! read from the protocol's error envelope.
+//! reqwest's blocking client, bodies encoded by the protocol crate (gzip once
+//! agreed), refusals read from the protocol's error envelope.
 //!
-//! `ureq` rather than reqwest: the sync loop is one dedicated thread doing
-//! one request at a time, so a blocking client without an async runtime is
-//! the smallest thing that does the job. Connections are not pooled and
-//! every request says `connection: close`: a till syncs every few seconds
-//! at most, and a fresh connection per request means a half-dead pooled
-//! socket can never eat a request.
+//! - **TLS** is rustls on the ring provider (as the server; no OpenSSL, no
+//!   aws-lc C build). `https://` head offices are checked against the
+//!   operating system's roots (rustls-platform-verifier) plus, when the till
+//!   was given one, an extra CA certificate stored in the till's database
+//!   ([`super::trust`]) — a head office with a private CA works without
+//!   touching the OS store. A certificate that does not verify is
+//!   `sync.tls_untrusted`, never "offline".
+//! - **Blocking** on purpose: a round is sequential (the next batch waits for
+//!   the previous acknowledgement) and runs on a blocking thread of the loop's
+//!   runtime ([`super::background`]) or in the CLI, which has no runtime.
+//!   reqwest's blocking client drives its own small runtime thread per client
+//!   (one client per round).
+//! - **No pooled connections across requests**: every request says
+//!   `connection: close` and the client keeps no idle connection, so a
+//!   half-dead pooled socket can never eat a request. A till syncs every few
+//!   seconds at most; the cost is one TCP (and TLS) handshake per request —
+//!   about a millisecond on a LAN against batches of up to 1,000 records.
+//! - reqwest's own gzip decoding is left off: bodies are inflated by the
+//!   protocol crate with the response size limit applied to the inflated
+//!   bytes too, so a small gzip bomb cannot blow up the till.
+//! - No redirects are followed (head office answers itself; a redirect is
+//!   shown as an HTTP status). Proxies from the environment (`HTTPS_PROXY`,
+//!   `NO_PROXY`) are honoured.
 
+use std::io::Read as _;
+use std::sync::Arc;
 use std::time::Duration;
 
 use kasa_sync_protocol::body::CONTENT_ENCODING_HEADER;
 use kasa_sync_protocol::http::{PROTOCOL_HEADER, response_body_limit};
 use kasa_sync_protocol::{Agreed, BodyEncoding, ErrorEnvelope, decode_body, encode_body};
+use rusqlite::Connection;
+use rustls::pki_types::CertificateDer;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::SyncError;
+use super::{SyncError, trust};
 
 /// Time allowed for one whole request (connect, send, receive).
 pub const REQUEST_TIMEOUT_MS: u64 = 30_000;
-/// Time allowed to connect.
+/// Time allowed to connect (TCP and TLS handshake).
 pub const CONNECT_TIMEOUT_MS: u64 = 5_000;
+/// Most bytes read of an answer when the protocol names no limit for its path.
+const DEFAULT_BODY_LIMIT: u64 = 1 << 20;
 
 /// A connection to head office for one sync round.
 #[derive(Debug)]
 pub struct HeadOffice {
-    agent: ureq::Agent,
+    http: reqwest::blocking::Client,
     base_url: String,
     credential: Option<String>,
     agreed: Option<Agreed>,
 }
 
 impl HeadOffice {
-    /// A client for `base_url` (`http://host:port`), with the terminal's credential if enrolled.
-    pub fn new(base_url: &str, credential: Option<&str>) -> HeadOffice {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_millis(REQUEST_TIMEOUT_MS)))
-            .timeout_connect(Some(Duration::from_millis(CONNECT_TIMEOUT_MS)))
-            .max_idle_connections(0)
-            .max_idle_connections_per_host(0)
+    /// A client for `base_url` (`http://` or `https://host:port`) trusting
+    /// the OS roots and the CA stored on this till (`kasa sync set-ca`), with
+    /// the terminal's credential if enrolled.
+    pub fn for_till(
+        conn: &Connection,
+        base_url: &str,
+        credential: Option<&str>,
+    ) -> Result<HeadOffice, SyncError> {
+        let extra_ca = trust::stored_ca(conn)?;
+        HeadOffice::connect(base_url, credential, extra_ca.as_ref())
+    }
+
+    /// A client for `base_url` trusting the OS roots plus `extra_ca` (PEM).
+    pub fn connect(
+        base_url: &str,
+        credential: Option<&str>,
+        extra_ca: Option<&trust::CaCertificate>,
+    ) -> Result<HeadOffice, SyncError> {
+        check_url(base_url)?;
+        let base_url = base_url.trim_end_matches('/').to_owned();
+        let tls = if base_url.starts_with("https://") {
+            tls_config(extra_ca)?
+        } else {
+            // reqwest needs a config even for plain http; this one is never used
+            rustls::ClientConfig::builder_with_provider(crypto_provider())
+                .with_safe_default_protocol_versions()
+                .map_err(|e| tls_setup(&e))?
+                .with_root_certificates(rustls::RootCertStore::empty())
+                .with_no_client_auth()
+        };
+        let http = reqwest::blocking::Client::builder()
+            .tls_backend_preconfigured(tls)
+            .timeout(Duration::from_millis(REQUEST_TIMEOUT_MS))
+            .connect_timeout(Duration::from_millis(CONNECT_TIMEOUT_MS))
+            .pool_max_idle_per_host(0)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
-            .into();
-        HeadOffice {
-            agent,
-            base_url: base_url.trim_end_matches('/').to_owned(),
+            .map_err(|e| SyncError::TlsSetup {
+                detail: error_chain(&e),
+            })?;
+        Ok(HeadOffice {
+            http,
+            base_url,
             credential: credential.map(str::to_owned),
             agreed: None,
-        }
+        })
     }
 
     /// Remember the negotiated agreement: later requests carry its version and may use gzip.
@@ -78,32 +131,29 @@ impl HeadOffice {
         let body =
             encode_body(message, encoding).map_err(|e| SyncError::Protocol(e.to_string()))?;
         let mut request = self
-            .agent
-            .post(format!("{}{path}", self.base_url))
-            .header("content-type", "application/json")
-            .header("accept-encoding", "gzip")
-            .header("connection", "close");
+            .common_headers(self.http.post(format!("{}{path}", self.base_url)))
+            .header("content-type", "application/json");
         if let Some(value) = encoding.header_value() {
             request = request.header(CONTENT_ENCODING_HEADER, value);
         }
-        request = self.common_headers(request);
-        let response = request.send(&body[..]).map_err(|e| self.unreachable(&e))?;
+        let response = request.body(body).send().map_err(|e| self.failed(&e))?;
         self.read(path, response)
     }
 
     /// GET `path`, decode the answer as `R`.
     pub fn get<R: DeserializeOwned>(&self, path: &str) -> Result<R, SyncError> {
-        let request = self
-            .agent
-            .get(format!("{}{path}", self.base_url))
-            .header("accept-encoding", "gzip")
-            .header("connection", "close");
-        let request = self.common_headers(request);
-        let response = request.call().map_err(|e| self.unreachable(&e))?;
+        let request = self.common_headers(self.http.get(format!("{}{path}", self.base_url)));
+        let response = request.send().map_err(|e| self.failed(&e))?;
         self.read(path, response)
     }
 
-    fn common_headers<B>(&self, mut request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+    fn common_headers(
+        &self,
+        mut request: reqwest::blocking::RequestBuilder,
+    ) -> reqwest::blocking::RequestBuilder {
+        request = request
+            .header("accept-encoding", "gzip")
+            .header("connection", "close");
         if let Some(credential) = &self.credential {
             request = request.header("authorization", format!("Bearer {credential}"));
         }
@@ -116,17 +166,24 @@ impl HeadOffice {
         request
     }
 
-    fn unreachable(&self, error: &ureq::Error) -> SyncError {
+    /// A request that got no answer: an untrusted certificate, or unreachable.
+    fn failed(&self, error: &reqwest::Error) -> SyncError {
+        if let Some(reason) = certificate_rejection(error) {
+            return SyncError::TlsUntrusted {
+                server: self.base_url.clone(),
+                reason,
+            };
+        }
         SyncError::Unreachable {
             server: self.base_url.clone(),
-            detail: error.to_string(),
+            detail: error_chain(error),
         }
     }
 
     fn read<R: DeserializeOwned>(
         &self,
         path: &str,
-        response: ureq::http::Response<ureq::Body>,
+        response: reqwest::blocking::Response,
     ) -> Result<R, SyncError> {
         let status = response.status().as_u16();
         let encoding = response
@@ -134,14 +191,21 @@ impl HeadOffice {
             .get(CONTENT_ENCODING_HEADER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
-        let limit = response_body_limit(path).unwrap_or(1 << 20);
+        let limit = response_body_limit(path).unwrap_or(DEFAULT_BODY_LIMIT);
         // a gzip body is smaller than its limit once inflated; read at most the limit raw
-        let raw = response
-            .into_body()
-            .with_config()
-            .limit(limit + 1)
-            .read_to_vec()
-            .map_err(|e| self.unreachable(&e))?;
+        let mut raw = Vec::new();
+        response
+            .take(limit + 1)
+            .read_to_end(&mut raw)
+            .map_err(|e| SyncError::Unreachable {
+                server: self.base_url.clone(),
+                detail: format!("answer from {path} cut off: {}", error_chain(&e)),
+            })?;
+        if raw.len() as u64 > limit {
+            return Err(SyncError::Protocol(format!(
+                "answer from {path} is larger than {limit} bytes"
+            )));
+        }
         let encoding = BodyEncoding::from_header(encoding.as_deref())
             .map_err(|e| SyncError::Protocol(e.to_string()))?;
         if (200..300).contains(&status) {
@@ -170,4 +234,86 @@ impl HeadOffice {
             }),
         }
     }
+}
+
+/// `http://host[:port][/prefix]` or `https://…`; anything else is
+/// [`SyncError::UnsupportedUrl`].
+pub fn check_url(server_url: &str) -> Result<(), SyncError> {
+    let rest = server_url
+        .strip_prefix("http://")
+        .or_else(|| server_url.strip_prefix("https://"))
+        .unwrap_or("");
+    if rest.is_empty() || rest.starts_with('/') || rest.contains(char::is_whitespace) {
+        return Err(SyncError::UnsupportedUrl {
+            url: server_url.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// rustls on ring, the same provider as the server.
+fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn tls_setup(error: &dyn std::error::Error) -> SyncError {
+    SyncError::TlsSetup {
+        detail: error.to_string(),
+    }
+}
+
+/// The OS roots plus `extra_ca`, checked by rustls-platform-verifier.
+fn tls_config(extra_ca: Option<&trust::CaCertificate>) -> Result<rustls::ClientConfig, SyncError> {
+    let provider = crypto_provider();
+    let extra: Vec<CertificateDer<'static>> = extra_ca
+        .map(|ca| ca.certificates().to_vec())
+        .unwrap_or_default();
+    let verifier =
+        rustls_platform_verifier::Verifier::new_with_extra_roots(extra, provider.clone())
+            .map_err(|e| tls_setup(&e))?;
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| tls_setup(&e))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth())
+}
+
+/// Why the server's certificate was refused, if that is why `error` happened.
+fn certificate_rejection(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut current: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = current {
+        if let Some(
+            e @ (rustls::Error::InvalidCertificate(_)
+            | rustls::Error::NoCertificatesPresented
+            | rustls::Error::UnsupportedNameType),
+        ) = error.downcast_ref::<rustls::Error>()
+        {
+            return Some(e.to_string());
+        }
+        // an io::Error's `source()` skips the error it wraps; look inside it instead
+        current = match error
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => error.source(),
+        };
+    }
+    None
+}
+
+/// `error` and its sources, `: `-separated (reqwest's own text is only the outermost).
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(current) = source {
+        let more = current.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = current.source();
+    }
+    text
 }

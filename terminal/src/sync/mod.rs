@@ -9,9 +9,11 @@
 //!   send the batches (gzip when agreed), mark acknowledged records
 //!   confirmed, then pull master data page by page ([`master_data`]), each
 //!   page applied in one transaction with its cursor.
-//! - [`SyncLoop`]: a background thread running rounds, with exponential
-//!   backoff and jitter after failures. Online / offline is whether the last
-//!   round reached head office, never the OS network state.
+//! - [`SyncLoop`]: a tokio task running rounds (each on a blocking thread),
+//!   with exponential backoff and jitter after failures. Online / offline is
+//!   whether the last round reached head office, never the OS network state.
+//! - [`client`]: HTTP(S) to head office (reqwest, rustls); [`trust`]: the
+//!   extra CA certificate a till may be given for a private head-office CA.
 //! - [`status`]: what `kasa sync status` and the UI show.
 //!
 //! Nothing is deleted by sync: records only become `confirmed`, outbox rows
@@ -27,12 +29,14 @@ mod round;
 pub(crate) mod schema;
 pub mod series;
 mod status;
+pub mod trust;
 
 pub use background::{BackoffPolicy, SyncLoop};
 pub use round::{
     Enrolment, RoundReport, SyncOptions, enrol, enrolment, set_server_url, sync_round,
 };
 pub use status::{SyncStatus, describe_status, status};
+pub use trust::{CaCertificate, clear_ca, set_ca};
 
 use kasa_domain::ErrorCode;
 use kasa_sync_protocol::{PageError, PlanError};
@@ -88,12 +92,52 @@ pub enum SyncError {
     },
     /// The server URL is not one this build can use.
     #[error(
-        "head office URL {url:?} is not usable: this build speaks plain http:// only (no TLS stack \
-         compiled in) — use http://HOST:PORT behind a TLS-terminating proxy or on the store VPN"
+        "head office URL {url:?} is not usable: give it as https://HOST[:PORT] (or http://HOST[:PORT] \
+         on a trusted network)"
     )]
     UnsupportedUrl {
         /// The URL given.
         url: String,
+    },
+    /// Head office's TLS certificate does not verify against the OS roots and
+    /// the till's extra CA (a person must act: retrying cannot help).
+    #[error(
+        "head office at {server} presented a TLS certificate this till does not trust ({reason}); \
+         nothing was sent — if head office uses its own CA, give the till its certificate with \
+         `kasa sync set-ca FILE`, otherwise check the address"
+    )]
+    TlsUntrusted {
+        /// Server URL.
+        server: String,
+        /// What rustls said.
+        reason: String,
+    },
+    /// The TLS client could not be set up (e.g. no CA certificates on the system).
+    #[error(
+        "the till's TLS client cannot be set up ({detail}); install the system CA certificates \
+         (package ca-certificates) or give the till head office's CA with `kasa sync set-ca FILE`"
+    )]
+    TlsSetup {
+        /// What failed.
+        detail: String,
+    },
+    /// A CA certificate file given to the till is not usable.
+    #[error(
+        "CA certificate {source_file} is not usable: {detail} — give the PEM file of head office's \
+         CA (it starts with -----BEGIN CERTIFICATE-----)"
+    )]
+    CaCertInvalid {
+        /// The file.
+        source_file: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// A round stopped abnormally inside the background loop (a bug); the
+    /// loop goes on with a fresh database connection.
+    #[error("sync round aborted: {detail} — the loop retries; if it persists, call support")]
+    RoundAborted {
+        /// The panic or cancellation.
+        detail: String,
     },
     /// Head office could not be reached (offline is normal: sales continue).
     #[error(
@@ -179,6 +223,10 @@ impl ErrorCode for SyncError {
             SyncError::AlreadyEnrolled { .. } => "sync.already_enrolled",
             SyncError::StoreMismatch { .. } => "sync.store_mismatch",
             SyncError::UnsupportedUrl { .. } => "sync.unsupported_url",
+            SyncError::TlsUntrusted { .. } => "sync.tls_untrusted",
+            SyncError::TlsSetup { .. } => "sync.tls_setup",
+            SyncError::CaCertInvalid { .. } => "sync.ca_cert_invalid",
+            SyncError::RoundAborted { .. } => "sync.round_aborted",
             SyncError::Unreachable { .. } => "sync.offline",
             SyncError::Refused { code, .. } => kasa_sync_protocol::codes::ALL
                 .iter()
@@ -204,7 +252,9 @@ impl SyncError {
     /// opposed to errors that need a person.
     pub fn is_transient(&self) -> bool {
         match self {
-            SyncError::Unreachable { .. } | SyncError::Interrupted { .. } => true,
+            SyncError::Unreachable { .. }
+            | SyncError::Interrupted { .. }
+            | SyncError::RoundAborted { .. } => true,
             SyncError::Refused { status, code, .. } => {
                 *status >= 500 || *status == 429 || code == kasa_sync_protocol::codes::GAP
             }

@@ -126,7 +126,7 @@ pub fn enrol(store: &mut Store, server_url: &str, code: &str) -> Result<Enrolmen
     }
     check_url(server_url)?;
     let settings = crate::settings::load(store.conn())?;
-    let office = HeadOffice::new(server_url, None);
+    let office = HeadOffice::for_till(store.conn(), server_url, None)?;
     let reply: EnrolReply = office.post(
         "/enrol",
         &serde_json::json!({ "code": code.trim(), "terminal_id": settings.terminal_id }),
@@ -199,7 +199,11 @@ fn run_round(store: &mut Store, options: &SyncOptions) -> Result<RoundReport, Sy
         }
     }
     // 2. hello
-    let mut office = HeadOffice::new(&enrolled.server_url, Some(&enrolled.credential));
+    let mut office = HeadOffice::for_till(
+        store.conn(),
+        &enrolled.server_url,
+        Some(&enrolled.credential),
+    )?;
     let mut capabilities = Capabilities::this_build();
     capabilities.limits.max_batch_records = capabilities
         .limits
@@ -363,13 +367,7 @@ pub fn set_server_url(store: &mut Store, server_url: &str) -> Result<(), SyncErr
     Ok(())
 }
 
-/// Only `http://host[:port][/prefix]` (see [`SyncError::UnsupportedUrl`]).
+/// `http://` or `https://host[:port][/prefix]` (see [`SyncError::UnsupportedUrl`]).
 fn check_url(server_url: &str) -> Result<(), SyncError> {
-    let rest = server_url.strip_prefix("http://").unwrap_or("");
-    if rest.is_empty() || rest.starts_with('/') || rest.contains(char::is_whitespace) {
-        return Err(SyncError::UnsupportedUrl {
-            url: server_url.to_owned(),
-        });
-    }
-    Ok(())
+    super::client::check_url(server_url)
 }

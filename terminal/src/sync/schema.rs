@@ -62,3 +62,14 @@ CREATE TABLE sync_master_data (
     PRIMARY KEY (entity, key)
 ) STRICT;
 ";
+
+/// The extra CA certificate trusted for head office's `https://` address
+/// (see [`crate::sync::trust`]): one row at most, the PEM as given.
+pub(crate) const V2: &str = "
+CREATE TABLE sync_trust (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    ca_cert_pem TEXT NOT NULL,
+    source TEXT NOT NULL,
+    set_at TEXT NOT NULL
+) STRICT;
+";

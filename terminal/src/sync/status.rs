@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use rusqlite::{Connection, OptionalExtension};
 use serde::Serialize;
 
-use super::{SyncError, round};
+use super::{SyncError, round, trust};
 
 /// The sync state of this till.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -48,6 +48,8 @@ pub struct SyncStatus {
     pub master_data_version: u64,
     /// Newest version head office had at the last pull.
     pub server_version: u64,
+    /// The extra CA trusted for head office's https address, if one was set.
+    pub extra_ca: Option<trust::StoredCa>,
 }
 
 /// The status at `now`.
@@ -119,6 +121,7 @@ pub fn status(conn: &Connection, now: DateTime<Utc>) -> Result<SyncStatus, SyncE
         master_data_cursor: cursor,
         master_data_version: md_version as u64,
         server_version: server_version as u64,
+        extra_ca: trust::stored_ca_summary(conn)?,
     })
 }
 
@@ -185,6 +188,12 @@ pub fn describe_status(status: &SyncStatus) -> String {
         "master data   version {} of {}\n",
         status.master_data_version, status.server_version
     ));
+    if let Some(ca) = &status.extra_ca {
+        out.push_str(&format!(
+            "trusted CA    {} ({} certificate(s), set {}) besides the system's roots\n",
+            ca.source, ca.certificates, ca.set_at
+        ));
+    }
     out
 }
 

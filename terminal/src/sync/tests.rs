@@ -324,16 +324,14 @@ fn refusals_keep_known_codes_and_transience() {
 }
 
 #[test]
-fn only_plain_http_urls_are_accepted() {
+fn only_http_and_https_urls_are_accepted() {
     let (_dir, mut store, _) = till();
-    for url in [
-        "https://hq.example.com",
-        "hq.example.com:8080",
-        "http://",
-        "ftp://x",
-    ] {
+    for url in ["hq.example.com:8080", "http://", "https:///x", "ftp://x"] {
         let err = enrol(&mut store, url, "CODE").unwrap_err();
         assert_eq!(err.code(), "sync.unsupported_url", "{url}");
+    }
+    for url in ["https://hq.example.com", "http://10.0.0.5:8080/kasa"] {
+        super::client::check_url(url).unwrap();
     }
     assert_eq!(
         set_server_url(&mut store, "http://10.0.0.5:8080")

@@ -449,3 +449,118 @@ impl Till {
             .unwrap()
     }
 }
+
+/// A head-office endpoint served over TLS (rustls) beside the plain one;
+/// stops when dropped.
+pub struct TlsEndpoint {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TlsEndpoint {
+    pub fn url(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+}
+
+impl Drop for TlsEndpoint {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+impl HeadOffice {
+    /// Serve the same database over https on another port with `pki`'s
+    /// server certificate (as `kasa-server serve --tls-cert --tls-key`).
+    pub fn serve_tls(&self, pki: &TestPki) -> TlsEndpoint {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state = AppState::new(self.db.clone(), ServerConfig::default());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (cert, key) = (pki.cert.clone(), pki.key.clone());
+        self.rt.spawn(async move {
+            kasa_server::serve_tls(listener, state, &cert, &key, async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+        });
+        TlsEndpoint {
+            addr,
+            stop: Some(stop),
+        }
+    }
+}
+
+/// A private CA and a server certificate it signed for 127.0.0.1 and
+/// `localhost`, made fresh for a test (PEM files in a temp dir).
+pub struct TestPki {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl TestPki {
+    pub fn new(ca_name: &str) -> TestPki {
+        use rcgen::{
+            BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let ca_key = KeyPair::generate().unwrap();
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params
+            .distinguished_name
+            .push(DnType::CommonName, ca_name);
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let server_key = KeyPair::generate().unwrap();
+        let server_params =
+            CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
+        let server_cert = server_params.signed_by(&server_key, &issuer).unwrap();
+        let pki = TestPki {
+            ca: dir.path().join("ca.pem"),
+            cert: dir.path().join("server.pem"),
+            key: dir.path().join("server.key"),
+            _dir: dir,
+        };
+        std::fs::write(&pki.ca, ca_cert.pem()).unwrap();
+        std::fs::write(&pki.cert, server_cert.pem()).unwrap();
+        std::fs::write(&pki.key, server_key.serialize_pem()).unwrap();
+        pki
+    }
+}
+
+/// Head office holds exactly `till`'s series once (same sequences and ids),
+/// its stock projection of the till's store equals the sum of the till's
+/// movements (when it is the store's only till), the journal verifies and
+/// nothing is left queued on the till.
+pub fn assert_till_delivered_once(office: &HeadOffice, till: &Till) {
+    let local = till.record_ids();
+    let last = local.last().map_or(0, |(seq, _)| *seq);
+    assert_eq!(local.len() as u64, last, "the till's series is gapless");
+    assert_eq!(office.held(till), (last, last), "every record held once");
+    if let Some(held) = office.record_ids(&till.terminal_id) {
+        assert_eq!(held, local, "same sequences and ids at head office");
+    }
+    assert_eq!(office.stock(&till.store_id), till.movements(), "stock");
+    let (entries, status) = office.journal(till);
+    assert_eq!(entries, till.count_kind("journal_entry"));
+    assert_eq!(status, "Verified");
+    let status = till.status();
+    assert_eq!((status.records_queued, status.documents_queued), (0, 0));
+    assert_eq!(status.server_acked_seq, last);
+}
+
+/// `kasa …` as the CLI runs it (in-process), on `till`'s database; the exit code.
+pub fn kasa(till: &Till, args: &[&str]) -> i32 {
+    use clap::Parser;
+    let db = till.path.to_str().unwrap().to_owned();
+    let mut argv = vec!["kasa", "--db", db.as_str()];
+    argv.extend_from_slice(args);
+    kasa_terminal::cli::main_with(kasa_terminal::cli::Cli::parse_from(argv))
+}
