@@ -318,3 +318,85 @@ async fn run(path: PathBuf, options: SyncOptions, policy: BackoffPolicy, shared:
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use super::*;
+
+    const HOUR_MS: u64 = 3_600_000;
+
+    /// A till database that is not enrolled: every round fails at once with
+    /// `sync.not_enrolled`, so the loop sits in its (hour-long) backoff.
+    fn unenrolled_till() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("till.sqlite");
+        Store::open(&path).unwrap();
+        (dir, path)
+    }
+
+    fn hour_long_backoff() -> BackoffPolicy {
+        BackoffPolicy {
+            interval_ms: HOUR_MS,
+            base_ms: HOUR_MS,
+            max_ms: HOUR_MS,
+        }
+    }
+
+    /// `stop` on another thread; whether it returned within a minute (it
+    /// would take half an hour if it did not wake the loop's sleep).
+    fn stops_promptly(running: SyncLoop) -> bool {
+        let (done, stopped) = mpsc::channel();
+        std::thread::spawn(move || {
+            running.stop();
+            let _ = done.send(());
+        });
+        stopped.recv_timeout(Duration::from_secs(60)).is_ok()
+    }
+
+    #[test]
+    fn a_kick_cuts_the_backoff_short_and_stop_ends_the_wait() {
+        let (_dir, path) = unenrolled_till();
+        let running = SyncLoop::start(&path, SyncOptions::default(), hour_long_backoff());
+        let state = running.wait_for_rounds(1, Duration::from_secs(60));
+        assert_eq!(
+            (state.rounds, state.failures, state.online),
+            (1, 1, false),
+            "{state:?}"
+        );
+        assert_eq!(state.last_error_code.as_deref(), Some("sync.not_enrolled"));
+        running.kick();
+        let state = running.wait_for_rounds(2, Duration::from_secs(60));
+        assert_eq!((state.rounds, state.failures), (2, 2), "{state:?}");
+        assert!(stops_promptly(running), "stop waited out the backoff");
+    }
+
+    #[test]
+    fn a_loop_spawned_on_an_apps_runtime_ends_with_that_runtime() {
+        let (_dir, path) = unenrolled_till();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let running = SyncLoop::spawn(
+            runtime.handle(),
+            &path,
+            SyncOptions::default(),
+            hour_long_backoff(),
+        );
+        assert_eq!(
+            running.wait_for_rounds(1, Duration::from_secs(60)).rounds,
+            1
+        );
+        // the app shuts its runtime down while the loop sleeps: the task is dropped
+        drop(runtime);
+        let state = running.wait_for_rounds(2, Duration::from_secs(60));
+        assert_eq!(state.rounds, 1, "no round after the runtime went away");
+        assert!(
+            stops_promptly(running),
+            "stop waited for a task that is gone"
+        );
+    }
+}
