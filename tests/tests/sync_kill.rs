@@ -84,8 +84,19 @@ fn local_last_seq(till: &Till) -> u64 {
 }
 
 #[test]
-fn sigkill_mid_sync_loses_nothing_and_applies_nothing_twice() {
-    let office = HeadOffice::start(Backend::Sqlite).unwrap();
+fn sigkill_mid_sync_loses_nothing_and_applies_nothing_twice_sqlite() {
+    killed_mid_sync(Backend::Sqlite);
+}
+
+#[test]
+fn sigkill_mid_sync_loses_nothing_and_applies_nothing_twice_postgres() {
+    killed_mid_sync(Backend::Postgres);
+}
+
+fn killed_mid_sync(backend: Backend) {
+    let Some(office) = HeadOffice::start(backend) else {
+        return;
+    };
     let mut till = Till::new("S001", "K01");
     till.enrol(&office);
     let mut published = publish_catalog(&office, 1);
