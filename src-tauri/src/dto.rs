@@ -317,15 +317,45 @@ pub struct ResolvedView {
     pub qty: String,
 }
 
-/// Sync status (from the outbox until the sync loop exists).
+/// The till's sync with head office: the `sync-status` event's payload and
+/// the Sync screen (see `crate::sync::view_of`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct SyncStatusView {
-    /// Whether head office answered recently (no sync loop yet: false).
+    /// The last round reached head office and completed.
     pub online: bool,
+    /// Records (documents, stock movements, journal entries) head office
+    /// has not acknowledged yet.
     pub queued: u32,
+    /// When the oldest unsynced document was written (UTC).
     pub oldest_unsynced_at: Option<String>,
+    /// The last round that completed (UTC).
     pub last_sync_at: Option<String>,
+    /// The last error's message (cleared by a completed round).
     pub last_error: Option<String>,
+    /// `online`, `offline`, `never_synced` or `not_enrolled`.
+    pub state: String,
+    /// The till holds a credential from head office.
+    pub enrolled: bool,
+    /// Head office's address.
+    pub server_url: Option<String>,
+    /// This till's terminal id at head office.
+    pub terminal_id: Option<String>,
+    /// Documents not yet fully acknowledged.
+    pub documents_queued: u32,
+    /// Age of the oldest unsynced document, seconds.
+    pub oldest_unsynced_age_seconds: Option<u32>,
+    /// The last round attempted (UTC).
+    pub last_attempt_at: Option<String>,
+    /// The last error's code (`sync.offline`, `auth.invalid`, …).
+    pub last_error_code: Option<String>,
+    /// When it happened (UTC).
+    pub last_error_at: Option<String>,
+    /// The background loop runs (enrolled tills only).
+    pub running: bool,
+    /// Rounds the loop ran since the app started.
+    pub rounds: u32,
+    /// Failed rounds in a row (the loop backs off).
+    pub consecutive_failures: u32,
 }
 
 /// One device and its state.

@@ -5,57 +5,88 @@
 //! the till's use cases as commands ([`commands`], each DTO in →
 //! `kasa_terminal` call → DTO out) and publishes typed events
 //! (`device-status`, `sync-status`, `scanner-input`; see
-//! [`dto::EventName`]). Errors cross as `{code, message, permission}`
+//! [`dto::EventName`]) and runs the till's sync with head office
+//! ([`sync`]; in `--demo` with a head office in-process,
+//! [`demo_head_office`]). Errors cross as `{code, message, permission}`
 //! ([`error::ApiError`]). The UI is the `ui/` Vite build, embedded.
 
 pub mod args;
 pub mod commands;
 pub mod demo;
+pub mod demo_head_office;
 pub mod devices;
 pub mod dto;
 pub mod error;
+pub mod malloc_tunables;
 pub mod receipt;
 pub mod state;
+pub mod sync;
 pub mod views;
+pub mod webview;
 #[cfg(test)]
 mod wedge_parity;
-
-use std::time::Duration;
 
 use tauri::{Emitter, Manager};
 
 use crate::dto::EventName;
 
-/// Publish the sync status every 5 s when it changes (a read-only
-/// connection of its own, so it never waits on a sale).
-fn spawn_sync_status_thread(app: tauri::AppHandle, db: std::path::PathBuf) {
+/// Start syncing: in `--demo` first the in-process head office (enrolling
+/// the till on the first run), then the loop if the till is enrolled. Runs
+/// on a thread of its own so the window never waits for it.
+fn spawn_sync_start(app: tauri::AppHandle, demo: bool) {
     let spawned = std::thread::Builder::new()
-        .name("kasa-sync-status".into())
+        .name("kasa-sync-start".into())
         .spawn(move || {
-            let mut last = None;
-            loop {
-                let status = rusqlite::Connection::open_with_flags(
-                    &db,
-                    rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
-                )
-                .map_err(error::ApiError::from)
-                .and_then(|c| commands::system::sync_status_of(&c));
-                if let Ok(s) = status
-                    && last.as_ref() != Some(&s)
-                {
-                    let _ = app.emit(EventName::SyncStatus.as_str(), &s);
-                    last = Some(s);
+            let state = app.state::<state::AppState>();
+            if demo {
+                let started = demo_head_office::DemoHeadOffice::start(&state.data_dir)
+                    .and_then(|office| office.connect_till(&state.db_path()).map(|()| office));
+                match started {
+                    Ok(office) => {
+                        eprintln!(
+                            "kasa-desktop: demo head office at {} (admin token in {})",
+                            office.url(),
+                            office
+                                .dir()
+                                .join(demo_head_office::ADMIN_TOKEN_FILE)
+                                .display()
+                        );
+                        *state.head_office.lock().unwrap_or_else(|p| p.into_inner()) = Some(office);
+                    }
+                    Err(e) => {
+                        eprintln!("kasa-desktop: error[{}]: {}", e.code, e.message);
+                        state.sync.set_local_error(Some(e));
+                    }
                 }
-                std::thread::sleep(Duration::from_secs(5));
+            }
+            if let Err(e) = state.sync.start_if_enrolled() {
+                eprintln!("kasa-desktop: error[{}]: {}", e.code, e.message);
+                state.sync.set_local_error(Some(e));
             }
         });
     if let Err(e) = spawned {
-        eprintln!("kasa-desktop: cannot start the sync status thread: {e}");
+        eprintln!("kasa-desktop: cannot start syncing: {e}");
+    }
+}
+
+/// On exit: stop the sync loop after its round, then the demo head office.
+fn stop_sync(app: &tauri::AppHandle) {
+    let state = app.state::<state::AppState>();
+    state.sync.stop();
+    let office = state
+        .head_office
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    if let Some(office) = office {
+        // its runtime is shut down off the event loop's thread
+        let _ = std::thread::spawn(move || office.stop()).join();
     }
 }
 
 /// Start the app with the process's arguments.
 pub fn run() {
+    malloc_tunables::reexec_with_fixed_mmap_threshold();
     let started = std::time::Instant::now();
     let args = match args::Args::parse(std::env::args().skip(1)) {
         Ok(a) => a,
@@ -72,14 +103,20 @@ pub fn run() {
         }
     };
     let devices = state.devices.clone();
-    let db = state.data_dir.join("kasa.db");
+    let sync = state.sync.clone();
+    let demo = args.demo;
     let scanner = args.scanner.clone();
     let result = tauri::Builder::default()
         .manage(state)
         .setup(move |app| {
+            webview::configure(app);
             let handle = app.handle().clone();
             devices::spawn_status_thread(handle.clone(), devices);
-            spawn_sync_status_thread(handle.clone(), db);
+            let events = handle.clone();
+            sync.spawn_publisher(move |view| {
+                let _ = events.emit(EventName::SyncStatus.as_str(), view);
+            });
+            spawn_sync_start(handle.clone(), demo);
             if let Some(uri) = scanner {
                 devices::spawn_serial_scanner(handle, uri);
             }
@@ -127,15 +164,24 @@ pub fn run() {
             commands::stock::count_approve,
             commands::stock::receive,
             commands::system::sync_status,
+            commands::system::sync_now,
+            commands::system::sync_enrol,
             commands::system::devices,
             commands::system::printer_status,
             commands::system::set_printer,
             commands::system::test_print,
             commands::system::open_drawer,
         ])
-        .run(tauri::generate_context!());
-    if let Err(e) = result {
-        eprintln!("error[desktop.tauri]: the window could not start: {e}");
-        std::process::exit(1);
+        .build(tauri::generate_context!());
+    match result {
+        Ok(app) => app.run(|handle, event| {
+            if let tauri::RunEvent::Exit = event {
+                stop_sync(handle);
+            }
+        }),
+        Err(e) => {
+            eprintln!("error[desktop.tauri]: the window could not start: {e}");
+            std::process::exit(1);
+        }
     }
 }

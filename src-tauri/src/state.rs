@@ -1,13 +1,18 @@
 //! Long-lived state, registered once with Tauri: the till (store,
 //! settings, who is logged in, the open sale) behind one `Mutex` — SQLite
 //! has one writer anyway and every command is a few milliseconds — and
-//! the devices.
+//! the devices and the sync with head office ([`crate::sync::TillSync`]).
+//!
+//! [`AppState::till`] hands out a [`TillGuard`]: when a command releases the
+//! till after writing a document, the guard kicks the sync loop (see
+//! `crate::sync` for why this is after the commit).
 //!
 //! Decision: the logged-in user's PIN is kept in memory for the session
 //! because `kasa_terminal::sale::returns::run_return_script` takes the
 //! cashier's PIN rather than a `User` (asked for in the report); it is
 //! dropped on logout and never written anywhere.
 
+use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -20,6 +25,7 @@ use kasa_terminal::users::User;
 use crate::devices::Devices;
 use crate::dto::{CountEntryView, ReceiptView};
 use crate::error::{ApiError, ApiResult};
+use crate::sync::TillSync;
 
 /// Who is logged in.
 #[derive(Debug, Clone)]
@@ -69,6 +75,10 @@ impl Till {
 pub struct AppState {
     till: Mutex<Till>,
     pub devices: Arc<Devices>,
+    /// The background sync with head office.
+    pub sync: Arc<TillSync>,
+    /// The head office `--demo` runs in-process (stopped on exit).
+    pub head_office: Mutex<Option<crate::demo_head_office::DemoHeadOffice>>,
     pub data_dir: PathBuf,
     pub demo: bool,
     /// When the process started (for the cold-start log line).
@@ -102,6 +112,12 @@ impl AppState {
             api
         })?;
         let devices = Arc::new(Devices::open(data_dir, demo)?);
+        let sync = TillSync::new(
+            &db,
+            kasa_terminal::sync::SyncOptions::default(),
+            kasa_terminal::sync::BackoffPolicy::default(),
+        );
+        sync.watch_outbox(store.conn());
         Ok(AppState {
             till: Mutex::new(Till {
                 store,
@@ -113,6 +129,8 @@ impl AppState {
                 last_receipt: None,
             }),
             devices,
+            sync,
+            head_office: Mutex::new(None),
             data_dir: data_dir.to_path_buf(),
             demo,
             started,
@@ -122,8 +140,48 @@ impl AppState {
     /// The till, locked. A panic in another command does not brick the
     /// till: the state is still consistent because every write is one
     /// SQLite transaction.
-    pub fn till(&self) -> MutexGuard<'_, Till> {
-        self.till.lock().unwrap_or_else(|p| p.into_inner())
+    pub fn till(&self) -> TillGuard<'_> {
+        TillGuard {
+            guard: Some(self.till.lock().unwrap_or_else(|p| p.into_inner())),
+            sync: &self.sync,
+        }
+    }
+
+    /// The till database's path.
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("kasa.db")
+    }
+}
+
+/// The locked till; on release it kicks the sync loop if the command
+/// wrote a document (after the lock is gone, so the commit is done).
+#[derive(Debug)]
+pub struct TillGuard<'a> {
+    guard: Option<MutexGuard<'a, Till>>,
+    sync: &'a TillSync,
+}
+
+impl Deref for TillGuard<'_> {
+    type Target = Till;
+    fn deref(&self) -> &Till {
+        self.guard
+            .as_deref()
+            .expect("the till guard holds the lock until dropped")
+    }
+}
+
+impl DerefMut for TillGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Till {
+        self.guard
+            .as_deref_mut()
+            .expect("the till guard holds the lock until dropped")
+    }
+}
+
+impl Drop for TillGuard<'_> {
+    fn drop(&mut self) {
+        self.guard.take();
+        self.sync.after_command();
     }
 }
 

@@ -96,9 +96,14 @@ export function renderStatus() {
   clear(bar);
   const sync = status.sync;
   const online = sync?.online ?? false;
+  const syncLabel = online ? t("online") : sync?.state === "not_enrolled" ? t("offline_not_enrolled") : t("offline");
   bar.append(
-    h("span", { id: "status-online", class: online ? "ok" : "warn" }, online ? t("online") : t("offline")),
-    h("span", { id: "status-queued" }, t("queued_records", { n: sync?.queued ?? 0 })),
+    h(
+      "span",
+      { id: "status-online", class: online ? "ok" : "warn", "data-state": sync?.state ?? "unknown", title: sync?.last_error ?? "" },
+      syncLabel,
+    ),
+    h("span", { id: "status-queued", "data-queued": String(sync?.queued ?? 0) }, t("queued_records", { n: sync?.queued ?? 0 })),
     h(
       "span",
       { id: "status-printer", class: status.printer?.state === "ready" ? "ok" : "warn" },
@@ -244,10 +249,7 @@ export async function start() {
     // Defaults are the drivers' defaults.
   }
   ctx.session = await api.session();
-  listen<SyncStatusView>("sync-status", (s) => {
-    status.sync = s;
-    renderStatus();
-  });
+  listen<SyncStatusView>("sync-status", setSyncStatus);
   listen<DeviceStatusView>("device-status", (d) => {
     if (d.device === "printer") status.printer = d;
     renderStatus();
@@ -257,10 +259,7 @@ export async function start() {
     status.printer = p;
     renderStatus();
   });
-  void api.syncStatus().then((s) => {
-    status.sync = s;
-    renderStatus();
-  });
+  void api.syncStatus().then(setSyncStatus);
   installKeyboard();
   renderStatus();
   await show(ctx.session.user ? "till" : "login");
@@ -270,7 +269,16 @@ export async function start() {
   requestAnimationFrame(() => void api.uiReady().catch(() => undefined));
 }
 
+const syncListeners = new Set<(s: SyncStatusView) => void>();
+
+/** Follow the sync status (the `sync-status` event); returns the unsubscribe. */
+export function onSyncStatus(cb: (s: SyncStatusView) => void): () => void {
+  syncListeners.add(cb);
+  return () => syncListeners.delete(cb);
+}
+
 export function setSyncStatus(s: SyncStatusView) {
   status.sync = s;
   renderStatus();
+  for (const cb of syncListeners) cb(s);
 }

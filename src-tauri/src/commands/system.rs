@@ -1,40 +1,50 @@
-//! Sync status (from the outbox until the sync loop exists), devices and
-//! settings: discovery, printer choice, test print, open drawer.
+//! Sync with head office (status, sync now, enrol), devices and settings:
+//! discovery, printer choice, test print, open drawer.
 
 use kasa_drivers::printer::{Receipt, TextStyle};
-use rusqlite::{Connection, OptionalExtension};
 use tauri::State;
 
 use crate::dto::{DeviceStatusView, DevicesView, DiscoveredDevice, PrintOutcome, SyncStatusView};
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// Outbox figures: queued records and the oldest one's time.
-pub fn sync_status_of(conn: &Connection) -> ApiResult<SyncStatusView> {
-    let queued = kasa_terminal::documents::outbox::queued_count(conn)?;
-    let oldest: Option<String> = conn
-        .query_row(
-            "SELECT MIN(created_at) FROM outbox WHERE status = 'queued'",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?
-        .flatten();
-    Ok(SyncStatusView {
-        online: false,
-        queued: queued as u32,
-        oldest_unsynced_at: oldest,
-        last_sync_at: None,
-        last_error: Some(
-            "no head-office server is configured — records wait in the outbox".to_string(),
-        ),
-    })
-}
-
-/// Outbox count and oldest unsynced record.
+/// Where sync stands: online/offline, queued records, last sync, errors.
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn sync_status(state: State<'_, AppState>) -> ApiResult<SyncStatusView> {
-    sync_status_of(state.till().store.conn())
+    state.sync.view(state.till().store.conn())
+}
+
+/// Run a round now and wait for it (the Sync screen's "Sync now"). Async:
+/// the wait (up to a minute offline) happens on a blocking thread, never
+/// on the runtime's workers that serve the till's other commands.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sync_now(state: State<'_, AppState>) -> ApiResult<SyncStatusView> {
+    state.till().user()?;
+    let sync = state.sync.clone();
+    blocking(move || sync.sync_now(crate::sync::SYNC_NOW_TIMEOUT)).await?;
+    sync_status(state)
+}
+
+/// Enrol this till with head office (its address and a single-use code
+/// from head office); the background sync starts at once.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn sync_enrol(
+    state: State<'_, AppState>,
+    server_url: String,
+    code: String,
+) -> ApiResult<SyncStatusView> {
+    state.till().user()?;
+    let sync = state.sync.clone();
+    blocking(move || sync.enrol(&server_url, &code)).await?;
+    sync_status(state)
+}
+
+/// Run blocking work (HTTP to head office, waiting for a round) off the
+/// async workers.
+async fn blocking(work: impl FnOnce() -> ApiResult<()> + Send + 'static) -> ApiResult<()> {
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(|e| ApiError::new("desktop.internal", format!("the sync task failed: {e}")))?
 }
 
 /// Devices, their state, what discovery finds, recent print jobs.

@@ -185,9 +185,74 @@ qty: string, };
 
 export type SyncStatusView = { 
 /**
- * Whether head office answered recently (no sync loop yet: false).
+ * The last round reached head office and completed.
  */
-online: boolean, queued: number, oldest_unsynced_at: string | null, last_sync_at: string | null, last_error: string | null, };
+online: boolean, 
+/**
+ * Records (documents, stock movements, journal entries) head office
+ * has not acknowledged yet.
+ */
+queued: number, 
+/**
+ * When the oldest unsynced document was written (UTC).
+ */
+oldest_unsynced_at: string | null, 
+/**
+ * The last round that completed (UTC).
+ */
+last_sync_at: string | null, 
+/**
+ * The last error's message (cleared by a completed round).
+ */
+last_error: string | null, 
+/**
+ * `online`, `offline`, `never_synced` or `not_enrolled`.
+ */
+state: string, 
+/**
+ * The till holds a credential from head office.
+ */
+enrolled: boolean, 
+/**
+ * Head office's address.
+ */
+server_url: string | null, 
+/**
+ * This till's terminal id at head office.
+ */
+terminal_id: string | null, 
+/**
+ * Documents not yet fully acknowledged.
+ */
+documents_queued: number, 
+/**
+ * Age of the oldest unsynced document, seconds.
+ */
+oldest_unsynced_age_seconds: number | null, 
+/**
+ * The last round attempted (UTC).
+ */
+last_attempt_at: string | null, 
+/**
+ * The last error's code (`sync.offline`, `auth.invalid`, …).
+ */
+last_error_code: string | null, 
+/**
+ * When it happened (UTC).
+ */
+last_error_at: string | null, 
+/**
+ * The background loop runs (enrolled tills only).
+ */
+running: boolean, 
+/**
+ * Rounds the loop ran since the app started.
+ */
+rounds: number, 
+/**
+ * Failed rounds in a row (the loop backs off).
+ */
+consecutive_failures: number, };
 
 export type DeviceStatusView = { 
 /**
