@@ -1,14 +1,22 @@
 //! The till's devices as the desktop app owns them: the receipt printer
 //! (through the persistent print queue of `kasa_drivers::queue`, so a dead
-//! printer never blocks a sale), the cash drawer through the printer, a
-//! serial scanner, the TCP printer simulator in `--demo`, and the
-//! background threads that publish typed events (device status every 2 s,
-//! sync status every 5 s, serial scans as they arrive).
+//! printer never blocks a sale), the cash drawer (a pulse through the
+//! printer or a drawer on its own serial port), the serial scanner and the
+//! scale (each owned by a supervised thread, [`serial`]), the TCP printer
+//! simulator in `--demo`, and the background threads that publish typed
+//! events (device status, serial scans as they arrive).
 //!
-//! Decision: one background thread per concern, each owning its device
-//! handle, talking to the UI only through events (the "one task owns each
-//! device" idea). Commands never wait on a device except test print and
-//! open drawer, which the user asked for explicitly.
+//! The choices are saved in `<data-dir>/devices.json` ([`config`]) and
+//! applied at once: saving another scanner or scale stops the old owner and
+//! starts the new one, without a restart.
+//!
+//! Decision: one background thread per device, each owning its handle,
+//! talking to the UI only through events (the drivers' "one task owns each
+//! device" rule). Commands wait on a device only when the cashier asked for
+//! it: test print, open drawer, and a weight from the scale.
+
+pub mod config;
+pub mod serial;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -18,48 +26,13 @@ use kasa_drivers::printer::{PrinterProfile, Receipt, ReceiptPrinter};
 use kasa_drivers::queue::{JobPayload, JobState, PrintQueue, QueueConfig};
 use kasa_drivers::sim::tcp_printer::{SimConfig, TcpPrinterSim};
 use kasa_drivers::transport::{DeviceUri, Timeouts};
-use serde::{Deserialize, Serialize};
-use tauri::{AppHandle, Emitter};
+use tauri::{AppHandle, Emitter, Manager};
+
+pub use config::{DeviceConfig, DrawerChoice};
+use serial::SerialDevices;
 
 use crate::dto::{DeviceStatusView, EventName, PrintJobView, PrintOutcome, ScannerInput};
 use crate::error::{ApiError, ApiResult};
-
-/// Device choices saved in `<data-dir>/devices.json`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DeviceConfig {
-    /// Receipt printer URI (`tcp://…`, `serial://…`, `usb://…`, `file://…`).
-    pub printer: Option<String>,
-    /// Serial scanner URI.
-    pub scanner: Option<String>,
-}
-
-impl DeviceConfig {
-    /// Read the saved choices (missing file = nothing configured).
-    pub fn load(path: &Path) -> DeviceConfig {
-        std::fs::read_to_string(path)
-            .ok()
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or_default()
-    }
-
-    /// Save atomically.
-    pub fn save(&self, path: &Path) -> ApiResult<()> {
-        let tmp = path.with_extension("json.tmp");
-        let text = serde_json::to_string_pretty(self)
-            .map_err(|e| ApiError::new("desktop.config", e.to_string()))?;
-        std::fs::write(&tmp, text)
-            .and_then(|_| std::fs::rename(&tmp, path))
-            .map_err(|e| {
-                ApiError::new(
-                    "desktop.config",
-                    format!(
-                        "cannot save {} ({e}) — check the data directory's permissions",
-                        path.display()
-                    ),
-                )
-            })
-    }
-}
 
 /// Short timeouts for status probes and explicit device actions.
 pub fn probe_timeouts() -> Timeouts {
@@ -82,6 +55,8 @@ pub struct Devices {
     pub profile: PrinterProfile,
     /// The simulator started by `--demo` (stops when dropped).
     pub sim: Option<TcpPrinterSim>,
+    /// The serial scanner and the scale.
+    pub serial: SerialDevices,
 }
 
 impl Devices {
@@ -124,7 +99,36 @@ impl Devices {
             config_path,
             profile: kasa_drivers::queue::default_profile(),
             sim,
+            serial: SerialDevices::default(),
         })
+    }
+
+    /// The saved choices.
+    pub fn config(&self) -> DeviceConfig {
+        self.config
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Check, save and apply new choices (the scanner and scale owners
+    /// are restarted only when their device changed).
+    pub fn save_config(&self, new: DeviceConfig) -> ApiResult<()> {
+        new.validate()?;
+        {
+            let mut config = self.config.lock().unwrap_or_else(|p| p.into_inner());
+            new.save(&self.config_path)?;
+            *config = new;
+        }
+        self.apply()
+    }
+
+    /// Start (or stop) the scanner and scale owners for the saved choices.
+    pub fn apply(&self) -> ApiResult<()> {
+        let config = self.config();
+        self.serial.set_scanner(config.scanner.as_deref())?;
+        self.serial
+            .set_scale(config.scale.as_deref(), config.scale_protocol()?)
     }
 
     /// The configured printer.
@@ -254,17 +258,50 @@ impl Devices {
         }
     }
 
-    /// Open the cash drawer through the printer's kick-out connector.
+    /// Open the cash drawer the way it is configured (printer pulse or
+    /// its own serial port).
     pub fn open_drawer(&self) -> ApiResult<()> {
-        let uri = self.printer_uri()?.ok_or_else(|| {
-            ApiError::new(
-                "desktop.no_printer",
-                "the drawer opens through the receipt printer, and none is configured — choose one in Devices",
-            )
-        })?;
-        let mut printer = ReceiptPrinter::open(&uri, self.profile.clone(), probe_timeouts())?;
-        printer.open_drawer(kasa_drivers::printer::DrawerPin::Pin2, 100, 100)?;
+        let connection = self.config().drawer_connection()?;
+        kasa_drivers::drawer::open_drawer(&connection, probe_timeouts())?;
         Ok(())
+    }
+
+    /// The drawer switch where the connection reports it.
+    pub fn drawer_status(&self) -> DeviceStatusView {
+        let config = self.config();
+        let uri = match &config.drawer {
+            DrawerChoice::None => None,
+            DrawerChoice::Printer => Some("printer".to_string()),
+            DrawerChoice::Serial { uri, .. } => Some(uri.clone()),
+        };
+        let (state, detail) = match config.drawer_connection() {
+            Err(e) if config.drawer == DrawerChoice::None => {
+                ("not_configured".to_string(), Some(e.message))
+            }
+            Err(e) => ("error".to_string(), Some(e.message)),
+            Ok(c) => match kasa_drivers::drawer::drawer_state(&c, probe_timeouts()) {
+                Ok(kasa_drivers::drawer::DrawerState::Open) => ("open".to_string(), None),
+                Ok(kasa_drivers::drawer::DrawerState::Closed) => ("closed".to_string(), None),
+                Ok(kasa_drivers::drawer::DrawerState::Unknown) => (
+                    "ready".to_string(),
+                    Some("this connection cannot report whether the drawer is open".to_string()),
+                ),
+                Err(e) => ("offline".to_string(), Some(e.to_string())),
+            },
+        };
+        DeviceStatusView {
+            device: "drawer".to_string(),
+            state,
+            uri,
+            detail,
+        }
+    }
+
+    /// Every device's state: printer, drawer, scanner, scale.
+    pub fn status(&self) -> Vec<DeviceStatusView> {
+        let mut all = vec![self.printer_status(), self.drawer_status()];
+        all.extend(self.serial.status());
+        all
     }
 }
 
@@ -277,8 +314,14 @@ fn job_state_name(state: &JobState) -> &'static str {
     }
 }
 
-/// Publish the printer's status every 2 s when it changes.
+/// Start the devices: the scanner and scale owners for the saved choices,
+/// the threads that forward their states and scans as events, and the
+/// printer's status every 2 s when it changes.
 pub fn spawn_status_thread(app: AppHandle, devices: std::sync::Arc<Devices>) {
+    spawn_serial_forwarders(&app, &devices);
+    if let Err(e) = devices.apply() {
+        eprintln!("kasa-desktop: error[{}]: {}", e.code, e.message);
+    }
     let spawned = std::thread::Builder::new()
         .name("kasa-device-status".into())
         .spawn(move || {
@@ -297,62 +340,60 @@ pub fn spawn_status_thread(app: AppHandle, devices: std::sync::Arc<Devices>) {
     }
 }
 
-/// Read a serial scanner and emit each code as `scanner-input`; reconnects
-/// every 2 s when the port goes away.
+/// Use the serial scanner given with `--scanner` for this run (not saved;
+/// a scanner saved on the Devices screen later replaces it). Its scans
+/// arrive as `scanner-input` events like any chosen scanner's.
 pub fn spawn_serial_scanner(app: AppHandle, uri: String) {
-    let spawned = std::thread::Builder::new()
-        .name("kasa-serial-scanner".into())
+    let state = app.state::<crate::state::AppState>();
+    if let Err(e) = state.devices.serial.set_scanner(Some(&uri)) {
+        eprintln!(
+            "kasa-desktop: error[{}]: {} (--scanner {uri})",
+            e.code, e.message
+        );
+    }
+}
+
+/// Forward the serial owners' state changes as `device-status` and the
+/// scanner's codes as `scanner-input`.
+fn spawn_serial_forwarders(app: &AppHandle, devices: &std::sync::Arc<Devices>) {
+    let mut changes = devices.serial.bus.subscribe();
+    let (events, owner) = (app.clone(), devices.clone());
+    let states = std::thread::Builder::new()
+        .name("kasa-device-events".into())
         .spawn(move || {
-            loop {
-                let opened = DeviceUri::parse(&uri)
-                    .map_err(|e| e.to_string())
-                    .and_then(|u| {
-                        kasa_drivers::scanner::SerialScanner::open(
-                            &u,
-                            kasa_drivers::scanner::ScannerConfig::default(),
-                        )
-                        .map_err(|e| e.to_string())
-                    });
-                let status = |state: &str, detail: Option<String>| DeviceStatusView {
-                    device: "scanner".to_string(),
-                    state: state.to_string(),
-                    uri: Some(uri.clone()),
-                    detail,
-                };
-                match opened {
-                    Ok(mut scanner) => {
-                        let _ = app.emit(EventName::DeviceStatus.as_str(), status("ready", None));
-                        loop {
-                            match scanner.next_scan(500) {
-                                Ok(Some(scan)) => {
-                                    let _ = app.emit(
-                                        EventName::ScannerInput.as_str(),
-                                        ScannerInput {
-                                            code: scan.code,
-                                            source: "serial".to_string(),
-                                        },
-                                    );
-                                }
-                                Ok(None) => {}
-                                Err(e) => {
-                                    let _ = app.emit(
-                                        EventName::DeviceStatus.as_str(),
-                                        status("offline", Some(e.to_string())),
-                                    );
-                                    break;
-                                }
-                            }
-                        }
-                    }
-                    Err(e) => {
-                        let _ =
-                            app.emit(EventName::DeviceStatus.as_str(), status("offline", Some(e)));
-                    }
+            while let Ok(change) = changes.blocking_recv() {
+                if let Some((role, uri)) = owner.serial.role_of(&change.device) {
+                    let view = serial::status_view(role, &uri, &change.state);
+                    let _ = events.emit(EventName::DeviceStatus.as_str(), &view);
                 }
-                std::thread::sleep(Duration::from_secs(2));
             }
         });
-    if let Err(e) = spawned {
-        eprintln!("kasa-desktop: cannot start the serial scanner thread: {e}");
+    if let Err(e) = states {
+        eprintln!("kasa-desktop: cannot start the device events thread: {e}");
+    }
+    let Some(scans) = devices.serial.take_scans() else {
+        return;
+    };
+    let events = app.clone();
+    let forwarded = std::thread::Builder::new()
+        .name("kasa-serial-scans".into())
+        .spawn(move || {
+            for scan in scans {
+                match scan {
+                    Ok(scan) => {
+                        let _ = events.emit(
+                            EventName::ScannerInput.as_str(),
+                            ScannerInput {
+                                code: scan.code,
+                                source: "serial".to_string(),
+                            },
+                        );
+                    }
+                    Err(e) => eprintln!("kasa-desktop: serial scanner: error[{}]: {e}", e.code()),
+                }
+            }
+        });
+    if let Err(e) = forwarded {
+        eprintln!("kasa-desktop: cannot start the serial scans thread: {e}");
     }
 }

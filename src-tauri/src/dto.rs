@@ -160,6 +160,10 @@ pub struct ReturnableLine {
     pub sku: String,
     pub name: String,
     pub sold_qty: String,
+    /// Taken back by earlier returns of this sale.
+    pub returned_qty: String,
+    /// What can still be returned (sold − returned).
+    pub returnable_qty: String,
     pub unit_price: String,
     pub total: String,
 }
@@ -396,6 +400,45 @@ pub struct DevicesView {
     pub jobs: Vec<PrintJobView>,
 }
 
+/// The saved device choices (Devices screen; in and out).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DeviceChoicesView {
+    /// Receipt printer URI (`null` = none).
+    pub printer: Option<String>,
+    /// Serial scanner URI.
+    pub scanner: Option<String>,
+    /// `none`, `printer` (pulse through the printer) or `serial`.
+    pub drawer_kind: String,
+    /// The serial drawer's port.
+    pub drawer_uri: Option<String>,
+    /// The bytes that open the serial drawer, in hex (`07`).
+    pub drawer_open_hex: Option<String>,
+    /// Serial scale URI.
+    pub scale: Option<String>,
+    /// `toledo` or `cas`.
+    pub scale_protocol: String,
+}
+
+/// The Devices screen: choices, each device's state, discovery, jobs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct DeviceSettingsView {
+    pub choices: DeviceChoicesView,
+    /// `printer`, `drawer`, `scanner`, `scale`.
+    pub devices: Vec<DeviceStatusView>,
+    pub discovered: Vec<DiscoveredDevice>,
+    pub discovery_error: Option<String>,
+    pub jobs: Vec<PrintJobView>,
+}
+
+/// A stable weight read from the scale.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct WeightView {
+    /// Kilograms, 3 decimals (`"1.234"`).
+    pub kg: String,
+    /// Readings it took to settle.
+    pub readings: u32,
+}
+
 /// Serial-scanner input, emitted as the `scanner-input` event.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
 pub struct ScannerInput {
@@ -490,6 +533,9 @@ bindings!(
     ScannerInput,
     WedgeThresholdsView,
     EventName,
+    DeviceChoicesView,
+    DeviceSettingsView,
+    WeightView,
 );
 
 #[cfg(test)]

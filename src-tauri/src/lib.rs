@@ -171,6 +171,12 @@ pub fn run() {
             commands::system::set_printer,
             commands::system::test_print,
             commands::system::open_drawer,
+            commands::devices::device_settings,
+            commands::devices::save_devices,
+            commands::devices::device_test_print,
+            commands::devices::device_open_drawer,
+            commands::devices::read_scale,
+            commands::devices::scan_weighed,
         ])
         .build(tauri::generate_context!());
     match result {

@@ -87,6 +87,12 @@ export const api = {
   setPrinter: (uri: string | null) => call<T.DevicesView>("set_printer", { uri }),
   testPrint: () => call<T.PrintOutcome>("test_print"),
   openDrawer: () => call<null>("open_drawer"),
+  deviceSettings: () => call<T.DeviceSettingsView>("device_settings"),
+  saveDevices: (choices: T.DeviceChoicesView) => call<T.DeviceSettingsView>("save_devices", { choices }),
+  deviceTestPrint: () => call<T.PrintOutcome>("device_test_print"),
+  deviceOpenDrawer: () => call<null>("device_open_drawer"),
+  readScale: () => call<T.WeightView>("read_scale"),
+  scanWeighed: (code: string) => call<T.SaleView>("scan_weighed", { code }),
 };
 
 export function listen<P>(event: T.EventName, cb: (payload: P) => void): void {

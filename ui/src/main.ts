@@ -8,7 +8,7 @@ import "./screens/payment";
 import "./screens/returns";
 import "./screens/shift";
 import "./screens/stock";
-import "./screens/system";
+import "./screens/devices";
 import "./screens/sync";
 
 setLang(getLang());

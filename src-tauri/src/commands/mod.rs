@@ -11,6 +11,7 @@
 //! the approval. Without a PIN the UI gets the error with the permission
 //! and opens the manager dialog.
 
+pub mod devices;
 pub mod payment;
 pub mod returns;
 pub mod sale;

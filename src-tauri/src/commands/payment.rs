@@ -60,9 +60,10 @@ pub fn complete_sale(state: State<'_, AppState>) -> ApiResult<ReceiptView> {
     let at = now();
     let done = core_sale::complete_sale(store, settings, session, at)?;
     let c = settings.currency;
-    let r = receipt::sale_receipt(settings, &done, &at.format("%Y-%m-%d %H:%M").to_string());
-    let text = receipt::preview(&r, &state.devices.profile);
-    let print = state.devices.print(r);
+    let (text, print) = receipt::print(
+        &state.devices,
+        kasa_terminal::sale::receipt::receipt_of(settings, &done),
+    );
     let view = ReceiptView {
         document_id: done.id.to_string(),
         number: done.number.clone(),

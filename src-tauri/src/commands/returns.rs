@@ -1,10 +1,14 @@
 //! Returns: find the original by number (typed or scanned from the
-//! receipt's barcode), return lines of it, or return without a receipt
-//! with a manager.
+//! receipt's barcode, `SA-0000000042`) with what each line can still
+//! return, return lines of it, or return without a receipt with a manager.
+//!
+//! The return runs as the logged-in user
+//! (`kasa_terminal::sale::returns::run_return_as`): the shell never needs
+//! the cashier's PIN after login.
 
-use kasa_domain::document::DocumentType;
-use kasa_domain::sale::CompletedSale;
-use kasa_terminal::sale::returns::{ReturnScript, ReturnScriptLine, run_return_script};
+use kasa_terminal::sale::returns::{
+    ReturnRequest, ReturnScriptLine, returnable_sale, run_return_as,
+};
 use kasa_terminal::sale::script::ScriptTender;
 use tauri::State;
 
@@ -15,32 +19,27 @@ use crate::receipt;
 use crate::state::{AppState, Till, now};
 use crate::views;
 
-/// The original sale with its lines.
+/// The original sale with its lines: sold, already returned, returnable.
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn find_sale(state: State<'_, AppState>, number: String) -> ApiResult<OriginalSaleView> {
     let till = state.till();
     till.user()?;
     let c = till.settings.currency;
-    let doc = kasa_terminal::documents::find_by_number(
-        till.store.conn(),
-        &till.settings,
-        DocumentType::Sale,
-        number.trim(),
-    )?;
-    let sale: CompletedSale = serde_json::from_value(doc.body.clone())
-        .map_err(|e| ApiError::new("sale.corrupt", format!("stored sale cannot be read: {e}")))?;
+    let sale = returnable_sale(till.store.conn(), &till.settings, &number)?;
     Ok(OriginalSaleView {
-        number: doc.number.clone(),
-        completed_at: doc.completed_at.format("%Y-%m-%d %H:%M").to_string(),
-        total: views::money(doc.total, c),
+        number: sale.number,
+        completed_at: sale.completed_at.format("%Y-%m-%d %H:%M").to_string(),
+        total: views::money(sale.total, c),
         lines: sale
             .lines
-            .iter()
+            .into_iter()
             .map(|l| ReturnableLine {
                 line_no: l.line_no,
-                sku: l.product.sku.clone(),
-                name: l.product.name.clone(),
-                sold_qty: views::qty(l.qty),
+                sku: l.sku,
+                name: l.name,
+                sold_qty: views::qty(l.sold),
+                returned_qty: views::qty(l.returned),
+                returnable_qty: views::qty(l.returnable),
                 unit_price: views::money(l.unit_price, c),
                 total: views::money(l.payable, c),
             })
@@ -48,15 +47,12 @@ pub fn find_sale(state: State<'_, AppState>, number: String) -> ApiResult<Origin
     })
 }
 
-/// Make a return; the refund receipt is queued for the printer.
+/// Make a return as the logged-in user; the refund receipt (the till
+/// core's, read back from the stored return) is queued for the printer.
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn make_return(state: State<'_, AppState>, input: ReturnInput) -> ApiResult<ReceiptView> {
     let mut till = state.till();
-    let pin = till
-        .logged_in
-        .as_ref()
-        .map(|l| l.pin.clone())
-        .ok_or_else(ApiError::not_logged_in)?;
+    let cashier = till.user()?.clone();
     let mut lines = Vec::new();
     for l in &input.lines {
         lines.push(ReturnScriptLine {
@@ -68,8 +64,7 @@ pub fn make_return(state: State<'_, AppState>, input: ReturnInput) -> ApiResult<
             price: None,
         });
     }
-    let script = ReturnScript {
-        cashier_pin: pin,
+    let request = ReturnRequest {
         original: input.original.clone().filter(|o| !o.trim().is_empty()),
         lines,
         tenders: vec![ScriptTender {
@@ -84,8 +79,7 @@ pub fn make_return(state: State<'_, AppState>, input: ReturnInput) -> ApiResult<
     let Till {
         store, settings, ..
     } = &mut *till;
-    let at = now();
-    let done = run_return_script(store, settings, &script, at).map_err(|e| {
+    let done = run_return_as(store, settings, &cashier, &request, now()).map_err(|e| {
         let mut api = ApiError::from(e);
         if api.code.ends_with("needs_manager") {
             api.permission
@@ -94,9 +88,8 @@ pub fn make_return(state: State<'_, AppState>, input: ReturnInput) -> ApiResult<
         api
     })?;
     let c = settings.currency;
-    let r = receipt::return_receipt(settings, &done, &at.format("%Y-%m-%d %H:%M").to_string());
-    let text = receipt::preview(&r, &state.devices.profile);
-    let print = state.devices.print(r);
+    let printed = receipt::of_return(store.conn(), settings, &done.number)?;
+    let (text, print) = receipt::print(&state.devices, printed);
     let view = ReceiptView {
         document_id: done.id.to_string(),
         number: done.number.clone(),

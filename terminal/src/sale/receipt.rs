@@ -12,6 +12,9 @@
 //! it as a copy: the drivers' queue prints the `*** COPY / КОПИЕ ***`
 //! banner in front of it.
 //!
+//! [`receipt_of`] is the one receipt builder: the `kasa` CLI and the
+//! desktop app both print (and preview) what it builds.
+//!
 //! The receipt carries the N-18 unique sale number, a Code 128 barcode of
 //! the document (`SA-0000000042`, scanned for a return) and a QR code with
 //! `unique sale number*document number*total`.
@@ -62,10 +65,14 @@ pub fn receipt_of(settings: &TillSettings, sale: &SaleResult) -> Receipt {
         }
     }
     r.separator();
-    r.row_styled(
-        vec!["TOTAL".to_string(), fixed(sale.total)],
-        TextStyle::bold(),
-    );
+    // A return's document total is negative (money out); the cashier and
+    // the customer read the refund as a positive amount.
+    let grand_total = if sale.status == "returned" {
+        vec!["REFUND / ВЪРНАТИ".to_string(), fixed(-sale.total)]
+    } else {
+        vec!["TOTAL".to_string(), fixed(sale.total)]
+    };
+    r.row_styled(grand_total, TextStyle::bold());
     for g in &sale.vat {
         r.row(
             format!("VAT {} {}%", g.class, g.rate_percent.normalize()),
@@ -351,5 +358,27 @@ mod tests {
         assert!(!bytes.windows(2).any(|w| w == "Х".as_bytes()));
         assert!(bytes.windows(3).any(|w| w == [0x1D, b'k', 73]));
         assert!(bytes.windows(3).any(|w| w == [0x1D, b'(', b'k']));
+    }
+
+    #[test]
+    fn a_return_receipt_shows_the_refund_as_a_positive_amount() {
+        let settings = TillSettings::new("S001", "T01");
+        let m = |s: &str| Money::parse(s).unwrap();
+        let mut ret = known_sale();
+        ret.status = "returned";
+        ret.sale_number = None;
+        ret.total = m("-4.00");
+        ret.lines = vec![line(1, "Ябълки", dec!(-1.250), "3.20", 20)];
+        ret.tenders = vec![("cash".to_string(), m("-4.00"))];
+        ret.change = Money::ZERO;
+        let r = receipt_of(&settings, &ret);
+        let t = texts(&r);
+        assert!(t.iter().any(|l| l == "RETURN / СТОРНО"), "{t:?}");
+        assert!(t.iter().any(|l| l == "REFUND / ВЪРНАТИ | 4.00"), "{t:?}");
+        assert!(!t.iter().any(|l| l.starts_with("TOTAL")), "{t:?}");
+        assert!(r.blocks.contains(&Block::Barcode {
+            kind: BarcodeKind::Code128,
+            data: "RE-0000000042".to_string(),
+        }));
     }
 }

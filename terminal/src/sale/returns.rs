@@ -18,6 +18,13 @@
 //! `approval_pin` is needed. `tenders`: non-cash refunds need an `amount`;
 //! cash without an amount (or no tenders at all) pays out the rest,
 //! cash-rounded.
+//!
+//! Two entry points: [`run_return_script`] logs the cashier in by PIN (the
+//! CLI), [`run_return_as`] takes a [`User`] who is already logged in (the
+//! desktop, which keeps the user — not the PIN — for the session). Both
+//! run the same [`ReturnRequest`]. [`returnable_sale`] shows, per line of
+//! an original sale, what was sold, what earlier returns took back and
+//! what can still be returned.
 
 use chrono::NaiveDateTime;
 use kasa_domain::document::DocumentType;
@@ -41,7 +48,7 @@ use crate::documents::{self, DocumentLine, DocumentTender, NewDocument};
 use crate::settings::TillSettings;
 use crate::shift;
 use crate::store::Store;
-use crate::users::{self, AuditEntry};
+use crate::users::{self, AuditEntry, User};
 
 /// A scripted return.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,6 +73,38 @@ pub struct ReturnScript {
     /// Customer (without receipt, for an on-account refund).
     #[serde(default)]
     pub customer: Option<String>,
+}
+
+/// A return without the cashier's credentials: what
+/// [`run_return_as`] runs for a user who is already logged in.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ReturnRequest {
+    /// The original sale's number; `None` = without receipt.
+    pub original: Option<String>,
+    /// Lines.
+    pub lines: Vec<ReturnScriptLine>,
+    /// Refund tenders.
+    pub tenders: Vec<super::script::ScriptTender>,
+    /// A manager's PIN (without a receipt, or over the limits).
+    pub approval_pin: Option<String>,
+    /// Why.
+    pub reason: Option<String>,
+    /// Customer (without receipt, for an on-account refund).
+    pub customer: Option<String>,
+}
+
+impl ReturnScript {
+    /// The request part of the script (everything but the cashier's PIN).
+    pub fn request(&self) -> ReturnRequest {
+        ReturnRequest {
+            original: self.original.clone(),
+            lines: self.lines.clone(),
+            tenders: self.tenders.clone(),
+            approval_pin: self.approval_pin.clone(),
+            reason: self.reason.clone(),
+            customer: self.customer.clone(),
+        }
+    }
 }
 
 /// One scripted return line.
@@ -151,6 +190,84 @@ fn already_returned(conn: &Connection, original_id: Uuid) -> Result<Vec<Returned
     Ok(out)
 }
 
+/// One line of an original sale as the returns screen shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReturnableLine {
+    /// The original line number (what a return names).
+    pub line_no: u32,
+    /// SKU.
+    pub sku: String,
+    /// Name.
+    pub name: String,
+    /// Sold.
+    pub sold: Decimal,
+    /// Taken back by earlier returns.
+    pub returned: Decimal,
+    /// What can still be returned (`sold − returned`, never below 0).
+    pub returnable: Decimal,
+    /// Unit price.
+    pub unit_price: Money,
+    /// What the customer paid for the whole line.
+    pub payable: Money,
+}
+
+/// An original sale with what can still be returned of each line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReturnableSale {
+    /// Document id.
+    pub id: Uuid,
+    /// Sale number.
+    pub number: String,
+    /// Completed at.
+    pub completed_at: NaiveDateTime,
+    /// Sale total.
+    pub total: Money,
+    /// Lines.
+    pub lines: Vec<ReturnableLine>,
+}
+
+/// The sale `number` (`42`, `0000000042` or the receipt barcode's
+/// `SA-0000000042`) with, per line, the quantity already returned by
+/// earlier returns and what is left to return.
+pub fn returnable_sale(
+    conn: &Connection,
+    settings: &TillSettings,
+    number: &str,
+) -> Result<ReturnableSale, SaleError> {
+    let doc = documents::find_by_number(conn, settings, DocumentType::Sale, number.trim())?;
+    let sale: CompletedSale =
+        serde_json::from_value(doc.body.clone()).map_err(|e| SaleError::Corrupt(e.to_string()))?;
+    let already = already_returned(conn, doc.id)?;
+    let lines = sale
+        .lines
+        .iter()
+        .map(|l| {
+            let returned: Decimal = already
+                .iter()
+                .filter(|r| r.line_no == l.line_no)
+                .map(|r| r.qty)
+                .sum();
+            ReturnableLine {
+                line_no: l.line_no,
+                sku: l.product.sku.clone(),
+                name: l.product.name.clone(),
+                sold: l.qty,
+                returned,
+                returnable: (l.qty - returned).max(Decimal::ZERO),
+                unit_price: l.unit_price,
+                payable: l.payable,
+            }
+        })
+        .collect();
+    Ok(ReturnableSale {
+        id: doc.id,
+        number: doc.number,
+        completed_at: doc.completed_at,
+        total: doc.total,
+        lines,
+    })
+}
+
 /// Build refund tenders: amount-less cash = the rest, cash-rounded.
 fn refund_tenders(
     requested: &[super::script::ScriptTender],
@@ -181,7 +298,7 @@ fn refund_tenders(
     Ok(tenders)
 }
 
-/// Run a scripted return.
+/// Run a scripted return: the cashier is logged in by the script's PIN.
 pub fn run_return_script(
     store: &mut Store,
     settings: &TillSettings,
@@ -189,6 +306,17 @@ pub fn run_return_script(
     at: NaiveDateTime,
 ) -> Result<ReturnResult, SaleError> {
     let cashier = users::login_by_pin(store.conn(), &script.cashier_pin, at)?;
+    run_return_as(store, settings, &cashier, &script.request(), at)
+}
+
+/// Run a return for `cashier`, who is already logged in (no PIN needed).
+pub fn run_return_as(
+    store: &mut Store,
+    settings: &TillSettings,
+    cashier: &User,
+    script: &ReturnRequest,
+    at: NaiveDateTime,
+) -> Result<ReturnResult, SaleError> {
     let approval = match &script.approval_pin {
         Some(pin) => {
             let a = users::login_by_pin(store.conn(), pin, at)?;
@@ -427,3 +555,7 @@ fn unreceipted_line(
         unit_cost: p.cost,
     })
 }
+
+#[cfg(test)]
+#[path = "returns_tests.rs"]
+mod tests;

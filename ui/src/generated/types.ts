@@ -107,7 +107,15 @@ text: Array<string>, print: PrintOutcome, };
 
 export type ParkedView = { id: string, parked_at: string, cashier: string, label: string | null, lines: number, };
 
-export type ReturnableLine = { line_no: number, sku: string, name: string, sold_qty: string, unit_price: string, total: string, };
+export type ReturnableLine = { line_no: number, sku: string, name: string, sold_qty: string, 
+/**
+ * Taken back by earlier returns of this sale.
+ */
+returned_qty: string, 
+/**
+ * What can still be returned (sold − returned).
+ */
+returnable_qty: string, unit_price: string, total: string, };
 
 export type OriginalSaleView = { number: string, completed_at: string, total: string, lines: Array<ReturnableLine>, };
 
@@ -283,4 +291,50 @@ source: string, };
 export type WedgeThresholdsView = { min_scan_len: number, max_mean_gap_ms: number, max_gap_ms: number, terminator_timeout_ms: number, accept_unterminated: boolean, };
 
 export type EventName = "device-status" | "sync-status" | "scanner-input";
+
+export type DeviceChoicesView = { 
+/**
+ * Receipt printer URI (`null` = none).
+ */
+printer: string | null, 
+/**
+ * Serial scanner URI.
+ */
+scanner: string | null, 
+/**
+ * `none`, `printer` (pulse through the printer) or `serial`.
+ */
+drawer_kind: string, 
+/**
+ * The serial drawer's port.
+ */
+drawer_uri: string | null, 
+/**
+ * The bytes that open the serial drawer, in hex (`07`).
+ */
+drawer_open_hex: string | null, 
+/**
+ * Serial scale URI.
+ */
+scale: string | null, 
+/**
+ * `toledo` or `cas`.
+ */
+scale_protocol: string, };
+
+export type DeviceSettingsView = { choices: DeviceChoicesView, 
+/**
+ * `printer`, `drawer`, `scanner`, `scale`.
+ */
+devices: Array<DeviceStatusView>, discovered: Array<DiscoveredDevice>, discovery_error: string | null, jobs: Array<PrintJobView>, };
+
+export type WeightView = { 
+/**
+ * Kilograms, 3 decimals (`"1.234"`).
+ */
+kg: string, 
+/**
+ * Readings it took to settle.
+ */
+readings: number, };
 

@@ -43,16 +43,41 @@ register("returns", (ctx) => {
     if (original) {
       const o = original;
       const inputs = o.lines.map((l) =>
-        h("input", { class: "return-qty", "data-line": l.line_no, inputmode: "decimal", value: "0", autocomplete: "off" }),
+        h("input", {
+          class: "return-qty",
+          "data-line": l.line_no,
+          inputmode: "decimal",
+          value: "0",
+          autocomplete: "off",
+          disabled: Number(l.returnable_qty) <= 0,
+        }),
       );
       body.append(
         h("h2", {}, `${o.number} · ${o.completed_at} · ${o.total}`),
         h(
           "table",
           { class: "lines" },
-          h("tr", {}, h("th", {}, t("col_item")), h("th", {}, t("sold")), h("th", {}, t("col_price")), h("th", {}, t("return_qty"))),
+          h(
+            "tr",
+            {},
+            h("th", {}, t("col_item")),
+            h("th", {}, t("sold")),
+            h("th", {}, t("returned")),
+            h("th", {}, t("returnable")),
+            h("th", {}, t("col_price")),
+            h("th", {}, t("return_qty")),
+          ),
           o.lines.map((l, i) =>
-            h("tr", {}, h("td", {}, l.name), h("td", { class: "num" }, l.sold_qty), h("td", { class: "num" }, l.unit_price), h("td", {}, inputs[i])),
+            h(
+              "tr",
+              { "data-line": l.line_no },
+              h("td", {}, l.name),
+              h("td", { class: "num sold" }, l.sold_qty),
+              h("td", { class: "num returned" }, l.returned_qty),
+              h("td", { class: "num returnable" }, l.returnable_qty),
+              h("td", { class: "num" }, l.unit_price),
+              h("td", {}, inputs[i]),
+            ),
           ),
         ),
         h(

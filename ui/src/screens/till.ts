@@ -1,5 +1,6 @@
 // The till: scan / PLU / search as you type, lines, totals, F-key actions.
 import { api } from "../api";
+import { scanWithScale } from "./devices";
 import { register } from "../app";
 import { clear, h } from "../dom";
 import { t } from "../i18n";
@@ -87,7 +88,7 @@ register("till", async (ctx) => {
     const [typedQty] = splitQty(entry.value);
     const started = performance.now();
     try {
-      sale = await api.scan(code, qty ?? typedQty);
+      sale = await scanWithScale(code, qty ?? typedQty); // devices.ts: weighed products read the scale
       selected = sale.last_line_no ?? selected;
       entry.value = "";
       hits = [];

@@ -1,0 +1,251 @@
+//! The serial scanner and the scale, each owned by one supervised thread
+//! (`kasa_drivers::supervisor`): the owner opens the port, reconnects after
+//! failures with backoff and publishes state changes on a status bus.
+//!
+//! - Scanner: its scans go through a channel to one forwarding thread that
+//!   emits them as `scanner-input` events — the same event whether the
+//!   scanner was chosen on the Devices screen or with `--scanner`.
+//! - Scale: a weight is asked for with `ScaleCommand::ReadStable` and the
+//!   answer waited for with a deadline (the scale's own stable timeout plus
+//!   a margin), so a till command never hangs on a dead scale.
+//!
+//! Choosing another device drops the old owner (its thread stops and the
+//! port is closed — serial ports are exclusive) before the new one starts.
+
+use std::sync::Mutex;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::Duration;
+
+use kasa_drivers::scale::{ScaleConfig, ScaleError, ScaleProtocol, StableWeight};
+use kasa_drivers::scanner::{ScanError, ScanEvent, ScannerConfig};
+use kasa_drivers::supervisor::devices::{NoCommand, ScaleCommand, ScaleDevice, ScannerDevice};
+use kasa_drivers::supervisor::{DeviceHandle, DeviceState, StatusBus, SupervisorConfig, supervise};
+use kasa_drivers::transport::DeviceUri;
+
+use crate::dto::DeviceStatusView;
+use crate::error::{ApiError, ApiResult};
+
+/// How long one scanner read waits before the owner checks its mailbox.
+const SCANNER_SLICE_MS: u64 = 250;
+/// Extra time over the scale's own stable timeout before giving up.
+const SCALE_REPLY_MARGIN_MS: u64 = 1_500;
+
+type ScanResult = Result<ScanEvent, ScanError>;
+
+/// A running owner: the URI as saved, the name it publishes under (the
+/// parsed URI's text), the scale settings, and its handle.
+#[derive(Debug)]
+struct Owned<C: Send + 'static> {
+    uri: String,
+    name: String,
+    scale: ScaleConfig,
+    handle: DeviceHandle<C>,
+}
+
+/// The supervised serial devices.
+#[derive(Debug)]
+pub struct SerialDevices {
+    /// Where the owners publish state changes (device name = its URI).
+    pub bus: StatusBus,
+    scanner: Mutex<Option<Owned<NoCommand>>>,
+    scale: Mutex<Option<Owned<ScaleCommand>>>,
+    scans_tx: Sender<ScanResult>,
+    scans_rx: Mutex<Option<Receiver<ScanResult>>>,
+}
+
+impl Default for SerialDevices {
+    fn default() -> Self {
+        let (scans_tx, scans_rx) = mpsc::channel();
+        SerialDevices {
+            bus: StatusBus::default(),
+            scanner: Mutex::new(None),
+            scale: Mutex::new(None),
+            scans_tx,
+            scans_rx: Mutex::new(Some(scans_rx)),
+        }
+    }
+}
+
+fn supervisor_config() -> SupervisorConfig {
+    SupervisorConfig {
+        probe_interval_ms: 1_000,
+        reconnect_base_ms: 250,
+        reconnect_max_ms: 5_000,
+    }
+}
+
+impl SerialDevices {
+    /// The receiver of serial scans (taken once, by the forwarding thread).
+    pub fn take_scans(&self) -> Option<Receiver<ScanResult>> {
+        self.scans_rx
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    }
+
+    /// Use the scanner at `uri` (`None` = none). The same URI keeps the
+    /// running owner.
+    pub fn set_scanner(&self, uri: Option<&str>) -> ApiResult<()> {
+        let mut slot = self.scanner.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.as_ref().map(|o| o.uri.as_str()) == uri {
+            return Ok(());
+        }
+        *slot = None; // stops the old owner and closes its port
+        if let Some(text) = uri {
+            let parsed = DeviceUri::parse(text)?;
+            let name = parsed.to_string();
+            let device = ScannerDevice::new(
+                parsed,
+                ScannerConfig::default(),
+                SCANNER_SLICE_MS,
+                self.scans_tx.clone(),
+            );
+            *slot = Some(Owned {
+                uri: text.to_string(),
+                name,
+                scale: ScaleConfig::default(),
+                handle: supervise(device, &self.bus, supervisor_config()),
+            });
+        }
+        Ok(())
+    }
+
+    /// Use the scale at `uri` speaking `protocol` (`None` = none).
+    pub fn set_scale(&self, uri: Option<&str>, protocol: ScaleProtocol) -> ApiResult<()> {
+        let mut slot = self.scale.lock().unwrap_or_else(|p| p.into_inner());
+        let config = ScaleConfig {
+            protocol,
+            ..ScaleConfig::default()
+        };
+        if slot.as_ref().map(|o| (o.uri.as_str(), o.scale)) == uri.map(|u| (u, config)) {
+            return Ok(());
+        }
+        *slot = None;
+        if let Some(text) = uri {
+            let parsed = DeviceUri::parse(text)?;
+            let name = parsed.to_string();
+            let device = ScaleDevice::new(parsed, config);
+            *slot = Some(Owned {
+                uri: text.to_string(),
+                name,
+                scale: config,
+                handle: supervise(device, &self.bus, supervisor_config()),
+            });
+        }
+        Ok(())
+    }
+
+    /// Whether a scale is chosen.
+    pub fn has_scale(&self) -> bool {
+        lock(&self.scale).is_some()
+    }
+
+    /// A stable weight from the scale, or why there is none: no scale,
+    /// not answering, unstable, overload, under zero — each with its code.
+    pub fn read_stable(&self) -> ApiResult<StableWeight> {
+        let (reply_tx, reply_rx) = mpsc::channel();
+        let wait_ms = {
+            let slot = self.scale.lock().unwrap_or_else(|p| p.into_inner());
+            let owned = slot.as_ref().ok_or_else(|| {
+                ApiError::new(
+                    "desktop.no_scale",
+                    "no scale is configured — type the weight (0.750*code) or choose a scale in Devices",
+                )
+            })?;
+            owned
+                .handle
+                .send(ScaleCommand::ReadStable { reply: reply_tx })?;
+            owned.scale.stable_timeout_ms + owned.scale.response_timeout_ms + SCALE_REPLY_MARGIN_MS
+        };
+        match reply_rx.recv_timeout(Duration::from_millis(wait_ms)) {
+            Ok(Ok(weight)) => Ok(weight),
+            Ok(Err(e)) => Err(scale_error(&e)),
+            Err(_) => Err(ApiError::new(
+                "scale.timeout",
+                format!(
+                    "the scale gave no weight within {wait_ms} ms — check it is on and connected, or type the weight (0.750*code)"
+                ),
+            )),
+        }
+    }
+
+    /// The scanner's and the scale's state for the Devices screen.
+    pub fn status(&self) -> Vec<DeviceStatusView> {
+        vec![
+            self.view_of(
+                "scanner",
+                lock(&self.scanner)
+                    .as_ref()
+                    .map(|o| (o.uri.clone(), o.name.clone())),
+            ),
+            self.view_of(
+                "scale",
+                lock(&self.scale)
+                    .as_ref()
+                    .map(|o| (o.uri.clone(), o.name.clone())),
+            ),
+        ]
+    }
+
+    /// The role (`scanner` / `scale`) and saved URI of the device that
+    /// publishes as `name`.
+    pub fn role_of(&self, name: &str) -> Option<(&'static str, String)> {
+        if let Some(o) = lock(&self.scanner).as_ref().filter(|o| o.name == name) {
+            return Some(("scanner", o.uri.clone()));
+        }
+        lock(&self.scale)
+            .as_ref()
+            .filter(|o| o.name == name)
+            .map(|o| ("scale", o.uri.clone()))
+    }
+
+    fn view_of(&self, role: &str, chosen: Option<(String, String)>) -> DeviceStatusView {
+        match chosen {
+            None => DeviceStatusView {
+                device: role.to_string(),
+                state: "not_configured".to_string(),
+                uri: None,
+                detail: None,
+            },
+            Some((uri, name)) => status_view(
+                role,
+                &uri,
+                &self.bus.state(&name).unwrap_or(DeviceState::Starting),
+            ),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A supervisor state as the UI shows it.
+pub fn status_view(role: &str, uri: &str, state: &DeviceState) -> DeviceStatusView {
+    let (name, detail) = match state {
+        DeviceState::Starting => ("starting", None),
+        DeviceState::Online => ("ready", None),
+        DeviceState::PaperNearEnd => ("paper_near_end", None),
+        DeviceState::PaperOut => ("paper_out", None),
+        DeviceState::CoverOpen => ("cover_open", None),
+        DeviceState::Offline(why) => ("offline", Some(why.clone())),
+        DeviceState::Error(why) => ("error", Some(why.clone())),
+    };
+    DeviceStatusView {
+        device: role.to_string(),
+        state: name.to_string(),
+        uri: Some(uri.to_string()),
+        detail,
+    }
+}
+
+/// A scale error with its code and a message that says what to do.
+pub fn scale_error(e: &ScaleError) -> ApiError {
+    // A lost link keeps the `scale.` area, so the till offers to type the
+    // weight for every scale failure.
+    let code = match e {
+        ScaleError::Transport(_) => "scale.offline",
+        other => other.code(),
+    };
+    ApiError::new(code, format!("{e} (or type the weight: 0.750*code)"))
+}
