@@ -13,7 +13,9 @@
 //!   the previous acknowledgement) and runs on a blocking thread of the loop's
 //!   runtime ([`super::background`]) or in the CLI, which has no runtime.
 //!   reqwest's blocking client drives its own small runtime thread per client
-//!   (one client per round).
+//!   (one client per round). So [`HeadOffice`] — and `sync_round` / `enrol`
+//!   — must not be called on an async task's thread (reqwest panics there):
+//!   from async code use `spawn_blocking`, as the loop does.
 //! - **No pooled connections across requests**: every request says
 //!   `connection: close` and the client keeps no idle connection, so a
 //!   half-dead pooled socket can never eat a request. A till syncs every few

@@ -67,7 +67,11 @@ impl CaCertificate {
 
     /// Read and parse a PEM file.
     pub fn from_file(path: &Path) -> Result<CaCertificate, SyncError> {
-        let source = path.display().to_string();
+        // the full path, so the status names the file wherever the command was run from
+        let source = std::fs::canonicalize(path)
+            .unwrap_or_else(|_| path.to_path_buf())
+            .display()
+            .to_string();
         let pem = std::fs::read_to_string(path).map_err(|e| SyncError::CaCertInvalid {
             source_file: source.clone(),
             detail: format!("cannot be read: {e}"),
