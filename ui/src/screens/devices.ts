@@ -50,7 +50,7 @@ register("devices", async (ctx) => {
     clear(el);
     const c = view.choices;
     const input = (id: string, value: string | null, placeholder = t("device_uri_hint")) =>
-      h("input", { id, autocomplete: "off", value: value ?? "", placeholder });
+      h("input", { id, autocomplete: "off", value: value ?? "", placeholder, style: "min-width: 24em" });
     const printer = input("printer-uri", c.printer);
     const scanner = input("scanner-uri", c.scanner);
     const scale = input("scale-uri", c.scale);
@@ -61,6 +61,12 @@ register("devices", async (ctx) => {
       { id: "drawer-kind" },
       (["none", "printer", "serial"] as const).map((k) => h("option", { value: k, selected: k === c.drawer_kind }, t(`drawer_${k}`))),
     );
+    // The port and bytes matter only for a drawer on its own serial port.
+    const showSerialDrawer = () => {
+      drawerUri.hidden = drawerHex.hidden = drawerKind.value !== "serial";
+    };
+    drawerKind.addEventListener("change", showSerialDrawer);
+    showSerialDrawer();
     const protocol = h(
       "select",
       { id: "scale-protocol" },
