@@ -10,6 +10,7 @@ pub mod args;
 mod commands;
 mod render;
 mod stock_cmds;
+mod sync_cmds;
 
 use std::io::Read;
 use std::path::Path;
