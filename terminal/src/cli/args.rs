@@ -129,7 +129,7 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
-    /// Sync with head office: `enrol`, `status`, `now`.
+    /// Sync with head office: `enrol`, `set-ca`, `status`, `now`.
     Sync {
         /// Action.
         #[command(subcommand)]
