@@ -12,37 +12,15 @@ use kasa_server::fault_proxy::{FaultPlan, FaultProxy};
 use kasa_sync_protocol::Entity;
 use kasa_terminal::sync::{self, SyncError, SyncOptions};
 use serde_json::json;
-use support::{Backend, HeadOffice, Till, dec};
+use support::{Backend, HeadOffice, Till, dec, kasa};
 
 /// Head office holds exactly each till's series once, its stock projection
 /// is the sum of the tills' movements per store, every sale is counted once
 /// and every till's journal verifies there.
 fn assert_exactly_once(office: &HeadOffice, tills: &[&Till]) {
     for till in tills {
-        let local = till.record_ids();
-        let last = local.last().map_or(0, |(seq, _)| *seq);
-        assert_eq!(local.len() as u64, last, "the till's series is gapless");
-        assert_eq!(
-            office.held(till),
-            (last, last),
-            "{}/{}: head office holds every record once",
-            till.store_id,
-            till.terminal_id
-        );
-        if let Some(held) = office.record_ids(&till.terminal_id_at(office)) {
-            assert_eq!(held, local, "same sequences and ids at head office");
-        }
-        let (journal_entries, journal_status) = office.journal(till);
-        assert_eq!(journal_entries, till.count_kind("journal_entry"));
-        assert_eq!(
-            journal_status, "Verified",
-            "the hash chain verifies at head office"
-        );
-        let status = till.status();
-        assert_eq!(status.records_queued, 0, "{status:?}");
-        assert_eq!(status.documents_queued, 0, "{status:?}");
-        assert_eq!(status.server_acked_seq, last);
-        assert!(status.online, "{status:?}");
+        support::assert_series_delivered(office, till);
+        assert!(till.status().online, "{}: online", till.terminal_id);
     }
     for store in ["S001", "S002"] {
         let mut expected = std::collections::BTreeMap::new();
@@ -57,14 +35,6 @@ fn assert_exactly_once(office: &HeadOffice, tills: &[&Till]) {
         assert_eq!(office.stock(store), expected, "stock of {store}");
         // one sales row per tender kind a sale used; each sale here uses one tender
         assert_eq!(office.sale_documents(store), sales, "sales of {store}");
-    }
-}
-
-impl Till {
-    /// Terminal ids are per store; the SQLite check looks them up by id,
-    /// so tests give each till a distinct id.
-    fn terminal_id_at(&self, _office: &HeadOffice) -> String {
-        self.terminal_id.clone()
     }
 }
 
@@ -465,13 +435,6 @@ fn the_background_loop_syncs_after_a_kick_and_backs_off_when_offline() {
 }
 
 /// `kasa sync enrol | status | now` as the CLI runs them (in-process).
-fn kasa(till: &Till, args: &[&str]) -> i32 {
-    use clap::Parser;
-    let db = till.path.to_str().unwrap().to_owned();
-    let mut argv = vec!["kasa", "--db", db.as_str()];
-    argv.extend_from_slice(args);
-    kasa_terminal::cli::main_with(kasa_terminal::cli::Cli::parse_from(argv))
-}
 
 #[test]
 fn the_cli_enrols_reports_status_and_exits_non_zero_when_a_round_fails() {
