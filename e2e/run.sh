@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # End-to-end tests of the real Kasa desktop app: builds the UI and the
 # Tauri binary, starts Xvfb and WebKitWebDriver (TAURI_WEBVIEW_AUTOMATION),
-# runs e2e/scenarios.mjs against a fresh --demo data directory, and exits
-# non-zero when a scenario fails. Screenshots: e2e/screenshots/.
+# runs e2e/scenarios.mjs (the till day, incl. the sale reaching the demo
+# head office) and, when it exists, e2e/scenarios-devices.mjs, each against
+# a fresh --demo data directory, prints the combined "N/M steps passed" and
+# exits non-zero when a scenario fails. Screenshots: e2e/screenshots/.
 #
 # Env: KASA_E2E_SKIP_BUILD=1 to reuse the last build; KASA_E2E_SCANNER=
 # webdriver to type scans over WebDriver instead of xdotool.
@@ -44,10 +46,36 @@ TAURI_WEBVIEW_AUTOMATION=true WebKitWebDriver --port="$PORT" >"$WORK/webdriver.l
 PIDS+=($!)
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/status" >/dev/null 2>&1 && break; sleep 0.05; done
 
-mkdir -p "$WORK/data"
+# One scenario file against a fresh data directory; its last line says
+# "N/M steps passed", M counting the steps a failure kept from running. A
+# file that dies before saying so counts as failed.
+PASSED=0
+TOTAL=0
 status=0
-KASA_APP="$APP" KASA_DATA_DIR="$WORK/data" WEBDRIVER_URL="http://127.0.0.1:$PORT" \
-  TAURI_WEBVIEW_AUTOMATION=true node "$ROOT/e2e/scenarios.mjs" || status=$?
+run_scenarios() {
+  local file=$1 name
+  name=$(basename "$file" .mjs)
+  mkdir -p "$WORK/data-$name"
+  echo "== $name"
+  local rc=0
+  KASA_APP="$APP" KASA_DATA_DIR="$WORK/data-$name" WEBDRIVER_URL="http://127.0.0.1:$PORT" \
+    TAURI_WEBVIEW_AUTOMATION=true node "$file" | tee "$WORK/$name.log" || rc=$?
+  local counts
+  counts=$(grep -Eo '^[0-9]+/[0-9]+ steps passed' "$WORK/$name.log" | tail -1 | grep -Eo '^[0-9]+/[0-9]+' || true)
+  if [ -n "$counts" ]; then
+    PASSED=$((PASSED + ${counts%/*}))
+    TOTAL=$((TOTAL + ${counts#*/}))
+  else
+    echo "e2e: $name printed no step count" >&2
+    [ "$rc" != 0 ] || rc=1
+  fi
+  if [ "$rc" != 0 ]; then status=1; fi
+}
+
+run_scenarios "$ROOT/e2e/scenarios.mjs"
+if [ -f "$ROOT/e2e/scenarios-devices.mjs" ]; then run_scenarios "$ROOT/e2e/scenarios-devices.mjs"; fi
+
+echo "e2e: $PASSED/$TOTAL steps passed"
 if [ "$status" != 0 ]; then
   echo "e2e: FAILED — logs in $WORK (set KASA_E2E_KEEP=1 to keep them)" >&2
   tail -20 "$WORK/webdriver.log" >&2 || true

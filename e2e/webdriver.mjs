@@ -113,3 +113,18 @@ export class WebDriver {
     return this.waitFor(`${css} to appear`, "const e = document.querySelector(arguments[0]); return !!e && e.offsetParent !== null;", [css], timeoutMs);
   }
 }
+
+/**
+ * Poll `probe` (sync or async) until it returns a truthy value, every
+ * 100 ms, or throw after `timeoutMs` naming `what` — for conditions outside
+ * the page (files, head office's API). It waits; it does not retry actions.
+ */
+export async function until(what, timeoutMs, probe) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

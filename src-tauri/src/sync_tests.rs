@@ -49,7 +49,7 @@ fn held_through(office: &DemoHeadOffice) -> u64 {
 }
 
 #[test]
-fn a_till_that_is_not_enrolled_runs_no_loop_and_says_so() {
+fn a_till_that_is_not_enrolled_runs_no_loop_until_it_is_enrolled() {
     let dir = tempfile::tempdir().unwrap();
     let db = demo_till(dir.path());
     let sync = TillSync::new(&db, SyncOptions::default(), kicked_only());
@@ -65,6 +65,21 @@ fn a_till_that_is_not_enrolled_runs_no_loop_and_says_so() {
     );
     let err = sync.sync_now(Duration::from_secs(1)).unwrap_err();
     assert_eq!(err.code, "sync.not_enrolled");
+
+    // the Sync screen's "Enrol with head office": address + code
+    let office = DemoHeadOffice::start(dir.path()).unwrap();
+    let code = office.enrolment_code("S001").unwrap();
+    let refused = sync.enrol("https://", &code).unwrap_err();
+    assert_eq!(refused.code, "sync.unsupported_url");
+    assert!(!sync.is_running());
+    sync.enrol(&office.url(), &code).unwrap();
+    assert!(sync.is_running(), "enrolling starts the loop");
+    sync.sync_now(WAIT).unwrap();
+    let view = sync.view(store.conn()).unwrap();
+    assert_eq!(view.state, "online", "{view:?}");
+    assert_eq!(view.server_url.as_deref(), Some(office.url().as_str()));
+    sync.stop();
+    office.stop();
 }
 
 #[test]
