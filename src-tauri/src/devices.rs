@@ -140,16 +140,6 @@ impl Devices {
         }
     }
 
-    /// Choose the printer (empty = none) and save the choice.
-    pub fn set_printer(&self, uri: Option<String>) -> ApiResult<()> {
-        if let Some(text) = &uri {
-            DeviceUri::parse(text)?;
-        }
-        let mut config = self.config.lock().unwrap_or_else(|p| p.into_inner());
-        config.printer = uri;
-        config.save(&self.config_path)
-    }
-
     /// Queue a receipt; the queue's worker prints it. Never fails the
     /// caller's document: errors become the outcome's message.
     pub fn print(&self, receipt: Receipt) -> PrintOutcome {

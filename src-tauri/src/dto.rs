@@ -391,15 +391,6 @@ pub struct PrintJobView {
     pub error: Option<String>,
 }
 
-/// Devices and settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
-pub struct DevicesView {
-    pub devices: Vec<DeviceStatusView>,
-    pub discovered: Vec<DiscoveredDevice>,
-    pub discovery_error: Option<String>,
-    pub jobs: Vec<PrintJobView>,
-}
-
 /// The saved device choices (Devices screen; in and out).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct DeviceChoicesView {
@@ -529,7 +520,6 @@ bindings!(
     DeviceStatusView,
     DiscoveredDevice,
     PrintJobView,
-    DevicesView,
     ScannerInput,
     WedgeThresholdsView,
     EventName,

@@ -249,3 +249,82 @@ pub fn scale_error(e: &ScaleError) -> ApiError {
     };
     ApiError::new(code, format!("{e} (or type the weight: 0.750*code)"))
 }
+
+#[cfg(test)]
+mod tests {
+    use kasa_drivers::scanner::Suffix;
+    use kasa_drivers::sim::pty::PtyPair;
+    use kasa_drivers::sim::serial_scale::{ScaleSimState, SerialScaleSim, SimLoad};
+    use kasa_drivers::sim::serial_scanner::SerialScannerSim;
+
+    use super::*;
+
+    fn bus_name(uri: &str) -> String {
+        DeviceUri::parse(uri).unwrap().to_string()
+    }
+
+    #[test]
+    fn the_scale_owner_gives_a_stable_weight_and_names_what_is_wrong() {
+        let serial = SerialDevices::default();
+        assert_eq!(serial.read_stable().unwrap_err().code, "desktop.no_scale");
+        let pty = PtyPair::spawn().unwrap();
+        let sim = SerialScaleSim::start(
+            pty.device_end(),
+            ScaleProtocol::ToledoDemand,
+            ScaleSimState {
+                load: SimLoad::Stable { grams: 1234 },
+                ..ScaleSimState::default()
+            },
+            50,
+        )
+        .unwrap();
+        let uri = pty.host_uri("?baud=9600");
+        serial
+            .set_scale(Some(&uri), ScaleProtocol::ToledoDemand)
+            .unwrap();
+        let seen = serial
+            .bus
+            .wait_for(&bus_name(&uri), 5_000, |s| *s == DeviceState::Online);
+        assert_eq!(seen, Some(DeviceState::Online));
+        assert_eq!(serial.status()[1].state, "ready");
+        assert_eq!(
+            serial.role_of(&bus_name(&uri)),
+            Some(("scale", uri.clone()))
+        );
+
+        assert_eq!(serial.read_stable().unwrap().weight.kg_text(), "1.234");
+        sim.set_load(SimLoad::Overload);
+        assert_eq!(serial.read_stable().unwrap_err().code, "scale.overload");
+        sim.set_load(SimLoad::Unstable { grams: 500 });
+        let unstable = serial.read_stable().unwrap_err();
+        assert_eq!(unstable.code, "scale.unstable");
+        assert!(
+            unstable.message.contains("0.750*code"),
+            "{}",
+            unstable.message
+        );
+
+        serial.set_scale(None, ScaleProtocol::ToledoDemand).unwrap();
+        assert!(!serial.has_scale());
+        assert_eq!(serial.status()[1].state, "not_configured");
+    }
+
+    #[test]
+    fn a_chosen_serial_scanner_delivers_its_codes() {
+        let serial = SerialDevices::default();
+        let scans = serial.take_scans().unwrap();
+        assert!(serial.take_scans().is_none(), "one receiver only");
+        let pty = PtyPair::spawn().unwrap();
+        let uri = pty.host_uri("?baud=9600");
+        serial.set_scanner(Some(&uri)).unwrap();
+        let seen = serial
+            .bus
+            .wait_for(&bus_name(&uri), 5_000, |s| *s == DeviceState::Online);
+        assert_eq!(seen, Some(DeviceState::Online));
+        let mut scanner = SerialScannerSim::open(pty.device_end(), b"", Suffix::Cr).unwrap();
+        scanner.scan(Some("]E0"), "3800010000000").unwrap();
+        let scan = scans.recv_timeout(Duration::from_secs(5)).unwrap().unwrap();
+        assert_eq!(scan.code, "3800010000000");
+        assert_eq!(serial.status()[0].state, "ready");
+    }
+}

@@ -280,8 +280,6 @@ kind: string, uri: string, label: string, };
 
 export type PrintJobView = { id: bigint, state: string, copy: boolean, error: string | null, };
 
-export type DevicesView = { devices: Array<DeviceStatusView>, discovered: Array<DiscoveredDevice>, discovery_error: string | null, jobs: Array<PrintJobView>, };
-
 export type ScannerInput = { code: string, 
 /**
  * `serial`.
