@@ -236,6 +236,36 @@ async function main() {
     assert.ok(readFileSync(found.replace(/\.txt$/, ".bin")).includes(Buffer.from([0x1d, 0x56])), "the test page ends with a cut");
   });
 
+  await step("the returns screen shows what each line can still return", async () => {
+    // pay the three lines (exact cash), then return one loaf twice over
+    await d.click("#nav-till");
+    await d.waitVisible("#entry");
+    await d.press("F12");
+    await d.waitVisible("#tender-amount");
+    await d.click("#tender-amount");
+    await d.press("Enter");
+    await d.waitVisible("#receipt-change");
+    const number = await d.exec("return document.getElementById('receipt-title').dataset.number;");
+    const find = async () => {
+      await d.click("#nav-returns");
+      await d.waitVisible("#return-number");
+      await d.exec("document.getElementById('return-number').value = '';");
+      await typeHuman("#return-number", number);
+      await d.press("Enter");
+      await d.waitVisible('.lines tr[data-line="1"]');
+      return d.exec(`const r = document.querySelector('.lines tr[data-line="1"]');
+        return [r.querySelector('.sold').textContent, r.querySelector('.returned').textContent, r.querySelector('.returnable').textContent];`);
+    };
+    assert.deepEqual((await find()).map(Number), [1, 0, 1], "sold 1, returned 0, can return 1");
+    await d.exec("document.querySelector('.return-qty[data-line=\"1\"]').value = '';");
+    await typeHuman('.return-qty[data-line="1"]', "1");
+    await d.click("#return-submit");
+    await d.waitFor("the return receipt", "const e = document.getElementById('receipt-title'); return e && e.dataset.kind === 'return';");
+    assert.match(await textOf("#receipt-preview"), /REFUND \/ ВЪРНАТИ\s+1\.87/, "the refund reads as a positive amount");
+    assert.deepEqual((await find()).map(Number), [1, 1, 0], "sold 1, returned 1, nothing left");
+    assert.ok(await d.exec("return document.querySelector('.return-qty[data-line=\"1\"]').disabled;"), "a returned line cannot be entered again");
+  });
+
   closeSync(scannerFd);
 }
 
