@@ -54,7 +54,59 @@ fn strip_markers(line: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use kasa_domain::money::Money;
+    use kasa_terminal::sale::{SaleLineResult, SaleResult};
+    use rust_decimal::Decimal;
+
     use super::*;
+
+    #[test]
+    fn the_preview_is_the_till_cores_receipt_as_printed() {
+        let m = |s: &str| Money::parse(s).unwrap();
+        let sale = SaleResult {
+            id: uuid::Uuid::nil(),
+            number: "0000000007".to_string(),
+            sale_number: Some("0S001T01-0001-0000007".to_string()),
+            status: "completed",
+            total: m("5.74"),
+            vat_total: m("0.96"),
+            vat: Vec::new(),
+            lines: vec![SaleLineResult {
+                line_no: 1,
+                sku: "001853".to_string(),
+                name: "Домати розови България".to_string(),
+                qty: Decimal::new(1234, 3),
+                unit_price: m("4.55"),
+                discount: Money::ZERO,
+                total: m("5.61"),
+                vat_rate: Decimal::from(20),
+            }],
+            tenders: vec![("cash".to_string(), m("10.00"))],
+            change: m("4.26"),
+            cash_rounding: Money::ZERO,
+            journal_seq: Some(7),
+            outbox_seq: 7,
+        };
+        let settings = TillSettings::new("S001", "T01");
+        let profile = kasa_drivers::queue::default_profile();
+        let text = preview(&receipt_of(&settings, &sale), &profile);
+        let has = |want: &str| text.iter().any(|l| l.contains(want));
+        assert!(has("Домати розови България"), "{text:?}");
+        assert!(has("УНП 0S001T01-0001-0000007"), "N-18 number: {text:?}");
+        assert!(has("[BARCODE CODE128 SA-0000000007]"), "{text:?}");
+        let total = text.iter().find(|l| l.starts_with("TOTAL")).unwrap();
+        assert!(total.ends_with("5.74"), "{total}");
+        // The printer decodes the same TOTAL line from the bytes it gets.
+        let printed = kasa_drivers::sim::decode::to_text(
+            &render(&receipt_of(&settings, &sale), &profile),
+            profile.code_page,
+        );
+        assert!(
+            printed
+                .iter()
+                .any(|l| l.contains("TOTAL") && l.ends_with("5.74"))
+        );
+    }
 
     #[test]
     fn markers_are_stripped_but_text_and_barcodes_stay() {

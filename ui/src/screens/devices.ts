@@ -94,6 +94,14 @@ register("devices", async (ctx) => {
         toast(t("devices_saved"));
         render();
       });
+    // Keyboard: Enter in any device field saves.
+    for (const f of [printer, scanner, scale, drawerUri, drawerHex])
+      f.addEventListener("keydown", (e) => {
+        if (e.key === "Enter") {
+          e.preventDefault();
+          void save();
+        }
+      });
     const weight = h("span", { id: "scale-weight" }, "");
     const lang = h(
       "select",
