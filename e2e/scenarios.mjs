@@ -27,8 +27,14 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function shot(name) {
   await sleep(500); // let a frame render before the screenshot
+  // WebKit's snapshot waits for the next painted frame; with hardware
+  // acceleration off (src-tauri/src/webview.rs) a still screen with no
+  // blinking caret paints none for ~30 s. An all but invisible repaint
+  // shortly after asking (opacity 0.999) makes the frame come.
+  await d.exec("setTimeout(() => { document.body.style.opacity = '0.999'; }, 100);");
   const started = Date.now();
   writeFileSync(join(SHOTS, `${name}.png`), await d.screenshot());
+  await d.exec("document.body.style.opacity = '';");
   const ms = Date.now() - started;
   if (ms > 2000) console.log(`  (screenshot ${name} took ${ms} ms)`);
 }
