@@ -2,6 +2,7 @@
 // rounding shown) and the receipt preview with reprint.
 import { api } from "../api";
 import { register } from "../app";
+import { scanWithScale } from "./devices";
 import { clear, h } from "../dom";
 import { t } from "../i18n";
 import { guarded, showError, toast } from "../ui";
@@ -152,7 +153,7 @@ register("receipt", async (ctx) => {
     // A scan on the receipt screen starts the next sale.
     onScan: (code) => {
       ctx.go("till");
-      window.setTimeout(() => void api.scan(code, null).then(() => ctx.go("till")).catch(showError), 0);
+      window.setTimeout(() => void scanWithScale(code, null).then(() => ctx.go("till")).catch(showError), 0);
     },
   };
 });
