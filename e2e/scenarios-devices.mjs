@@ -11,7 +11,7 @@ import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, r
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import assert from "node:assert/strict";
-import { WebDriver } from "./webdriver.mjs";
+import { WebDriver, until } from "./webdriver.mjs";
 
 const APP = process.env.KASA_APP;
 const DATA_DIR = process.env.KASA_DATA_DIR;
@@ -35,23 +35,15 @@ const waitRows = (n, timeoutMs = 5000) =>
 
 async function shot(name) {
   await sleep(500); // let a frame render before the screenshot
+  // a still screen paints no frame for WebKit's snapshot (see scenarios.mjs)
+  await d.exec("setTimeout(() => { document.body.style.opacity = '0.999'; }, 100);");
   writeFileSync(join(SHOTS, `${name}.png`), await d.screenshot());
+  await d.exec("document.body.style.opacity = '';");
 }
 
 async function typeHuman(css, text) {
   await d.click(css);
   await d.keys(text, HUMAN_MS);
-}
-
-/** Poll `probe` until it returns a value, or fail after `timeoutMs` naming `what`. */
-async function until(what, timeoutMs, probe) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 async function step(name, f) {
