@@ -72,7 +72,9 @@ fn spawn_sync_start(app: tauri::AppHandle, demo: bool) {
 /// On exit: stop the sync loop after its round, then the demo head office.
 fn stop_sync(app: &tauri::AppHandle) {
     let state = app.state::<state::AppState>();
-    state.sync.stop();
+    if state.sync.stop() {
+        eprintln!("kasa-desktop: sync stopped");
+    }
     let office = state
         .head_office
         .lock()

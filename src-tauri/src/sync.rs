@@ -38,6 +38,8 @@ use crate::error::{ApiError, ApiResult};
 
 /// How often the status is re-read when nothing happens (ages move on).
 const STATUS_TICK: Duration = Duration::from_secs(1);
+/// How long stopping waits for others to let go of the loop.
+const STOP_WAIT: Duration = Duration::from_secs(3);
 /// How long "Sync now" waits for its round.
 pub const SYNC_NOW_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -180,15 +182,31 @@ impl TillSync {
         self.refresh();
     }
 
-    /// Stop the loop (after its current round) and wait for it.
-    pub fn stop(&self) {
-        let taken = lock(&self.running).take();
-        if let Some(running) = taken {
+    /// Stop the loop (after its current round) and wait for it. The
+    /// publisher and "Sync now" hold the loop only while they wait on it
+    /// (at most [`STATUS_TICK`] for the publisher); a "Sync now" still
+    /// waiting after [`STOP_WAIT`] is left to the process's end. Returns
+    /// whether a loop was stopped and joined here.
+    pub fn stop(&self) -> bool {
+        let Some(mut running) = lock(&self.running).take() else {
+            return false;
+        };
+        let deadline = std::time::Instant::now() + STOP_WAIT;
+        loop {
             match Arc::try_unwrap(running) {
-                Ok(running) => running.stop(),
-                // someone waits on it ("Sync now", the publisher): the last
-                // holder's drop stops it
-                Err(shared) => shared.kick(),
+                Ok(owned) => {
+                    owned.stop();
+                    return true;
+                }
+                Err(shared) if std::time::Instant::now() >= deadline => {
+                    eprintln!("kasa-desktop: the sync loop is still in use at exit; not waiting");
+                    drop(shared);
+                    return false;
+                }
+                Err(shared) => {
+                    running = shared;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
             }
         }
     }

@@ -78,7 +78,7 @@ fn a_till_that_is_not_enrolled_runs_no_loop_until_it_is_enrolled() {
     let view = sync.view(store.conn()).unwrap();
     assert_eq!(view.state, "online", "{view:?}");
     assert_eq!(view.server_url.as_deref(), Some(office.url().as_str()));
-    sync.stop();
+    assert!(sync.stop());
     office.stop();
 }
 
@@ -131,8 +131,17 @@ fn the_demo_head_office_enrols_the_till_and_a_document_reaches_it_after_the_comm
     let status = kasa_terminal::sync::status(till.conn(), chrono::Utc::now()).unwrap();
     assert!(status.local_last_seq > 0);
     assert_eq!(held_through(&office), status.local_last_seq);
-    sync.stop();
+
+    // the publisher waits on the loop most of the time; stopping still joins it
+    let (sent, published) = std::sync::mpsc::channel();
+    sync.spawn_publisher(move |view| {
+        let _ = sent.send(view.clone());
+    });
+    let first_view = published.recv_timeout(WAIT).unwrap();
+    assert_eq!(first_view.state, "online");
+    assert!(sync.stop(), "the loop was stopped and joined");
     assert!(!sync.is_running());
+    assert!(!sync.stop(), "nothing left to stop");
     office.stop();
 }
 
