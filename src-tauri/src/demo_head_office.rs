@@ -60,6 +60,12 @@ pub fn admin_token(dir: &Path) -> ApiResult<String> {
     if let Ok(text) = std::fs::read_to_string(&path)
         && !text.trim().is_empty()
     {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| failed("keep its admin token private", e))?;
+        }
         return Ok(text.trim().to_string());
     }
     let token = hex::encode(rand::random::<[u8; 32]>());

@@ -152,8 +152,15 @@ fn a_later_run_on_a_taken_port_moves_the_till_to_the_new_address() {
     let office = DemoHeadOffice::start(dir.path()).unwrap();
     office.connect_till(&db).unwrap();
     let first_url = office.url();
-    let token = std::fs::read_to_string(dir.path().join("head-office").join(ADMIN_TOKEN_FILE));
+    let token_file = dir.path().join("head-office").join(ADMIN_TOKEN_FILE);
+    let token = std::fs::read_to_string(&token_file);
     office.stop();
+    #[cfg(unix)]
+    {
+        // a copied or restored file with loose permissions is made private again
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&token_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
 
     // someone else holds the old port now
     let squatter = std::net::TcpListener::bind(first_url.trim_start_matches("http://")).unwrap();
@@ -170,6 +177,12 @@ fn a_later_run_on_a_taken_port_moves_the_till_to_the_new_address() {
         token.unwrap(),
         "the admin token is kept across runs"
     );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&token_file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
 
     let sync = TillSync::new(&db, SyncOptions::default(), kicked_only());
     assert!(sync.start_if_enrolled().unwrap());
