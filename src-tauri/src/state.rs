@@ -7,10 +7,9 @@
 //! till after writing a document, the guard kicks the sync loop (see
 //! `crate::sync` for why this is after the commit).
 //!
-//! Decision: the logged-in user's PIN is kept in memory for the session
-//! because `kasa_terminal::sale::returns::run_return_script` takes the
-//! cashier's PIN rather than a `User` (asked for in the report); it is
-//! dropped on logout and never written anywhere.
+//! The PIN typed at login is checked and dropped: commands act as the
+//! logged-in [`User`] (returns through `run_return_as`), so no PIN stays in
+//! memory for the session.
 
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
@@ -31,7 +30,6 @@ use crate::sync::TillSync;
 #[derive(Debug, Clone)]
 pub struct LoggedIn {
     pub user: User,
-    pub pin: String,
 }
 
 /// A count session this till is working on.

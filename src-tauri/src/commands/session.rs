@@ -37,7 +37,7 @@ pub fn session(state: State<'_, AppState>) -> ApiResult<SessionView> {
 pub fn login(state: State<'_, AppState>, pin: String) -> ApiResult<SessionView> {
     let mut till = state.till();
     let user = kasa_terminal::users::login_by_pin(till.store.conn(), &pin, now())?;
-    till.logged_in = Some(LoggedIn { user, pin });
+    till.logged_in = Some(LoggedIn { user });
     session_view(&till, state.demo)
 }
 
