@@ -25,3 +25,8 @@ export function h<K extends keyof HTMLElementTagNameMap>(
 export function clear(el: Element) {
   while (el.firstChild) el.removeChild(el.firstChild);
 }
+
+/** Set an element's text only when it differs (no mutation, no relayout, when equal). */
+export function setText(el: Element, text: string) {
+  if (el.textContent !== text) el.textContent = text;
+}

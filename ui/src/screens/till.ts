@@ -2,10 +2,12 @@
 import { api } from "../api";
 import { scanWithScale } from "./devices";
 import { register } from "../app";
-import { clear, h } from "../dom";
+import { clear, h, setText } from "../dom";
 import { t } from "../i18n";
 import { confirm, guarded, pick, prompt, showError, toast, withManager } from "../ui";
 import type { ProductHitView, SaleView } from "../generated/types";
+
+type SaleLine = SaleView["lines"][number];
 
 register("till", async (ctx) => {
   let sale: SaleView | null = await api.currentSale().catch(() => null);
@@ -21,43 +23,100 @@ register("till", async (ctx) => {
   const totals = h("div", { class: "totals", id: "totals" });
   const customer = h("div", { class: "customer", id: "customer" });
 
-  function render() {
-    clear(tbody);
-    if (!sale || sale.lines.length === 0) {
-      tbody.append(h("tr", { class: "empty" }, h("td", { colspan: 5 }, t("empty_sale"))));
-    } else {
-      for (const l of sale.lines) {
-        tbody.append(
-          h(
-            "tr",
-            {
-              class: l.line_no === selected ? "selected" : "",
-              "data-line": l.line_no,
-              "data-sku": l.sku,
-              onclick: () => {
-                selected = l.line_no;
-                render();
-              },
-            },
-            h("td", { class: "name" }, l.name, l.rule !== "base" ? h("small", {}, ` ${l.rule}`) : null),
-            h("td", { class: "num qty" }, `${l.qty} ${l.unit === "piece" ? "" : l.unit}`),
-            h("td", { class: "num" }, l.unit_price),
-            h("td", { class: "num discount" }, l.discount === "0.00" ? "" : `-${l.discount}`),
-            h("td", { class: "num line-total" }, l.total),
-          ),
-        );
-      }
-      tbody.querySelector("tr.selected")?.scrollIntoView({ block: "nearest" });
-    }
-    clear(totals);
-    totals.append(
-      h("div", { class: "row" }, h("span", {}, t("subtotal")), h("span", {}, sale?.subtotal ?? "0.00")),
-      h("div", { class: "row" }, h("span", {}, t("discounts")), h("span", { id: "discount-total" }, sale && sale.discount_total !== "0.00" ? `-${sale.discount_total}` : "0.00")),
-      h("div", { class: "row" }, h("span", {}, t("vat")), h("span", {}, sale?.vat_total ?? "0.00")),
-      h("div", { class: "row grand" }, h("span", {}, t("total")), h("span", { id: "total" }, `${sale?.total ?? "0.00"} ${ctx.session.currency}`)),
+  // Rows are keyed by line number and patched in place: a scan appends
+  // one row (or changes the cells of one), it does not rebuild the table
+  // (BENCHMARKS.md, scan → line rendered). One click listener on the
+  // body serves every row.
+  const rows = new Map<number, HTMLTableRowElement>();
+  const rowKeys = new WeakMap<HTMLTableRowElement, string>();
+  let emptyRow: HTMLTableRowElement | null = null;
+  tbody.addEventListener("click", (e) => {
+    const row = (e.target as Element).closest("tr[data-line]") as HTMLTableRowElement | null;
+    if (!row) return;
+    selected = Number(row.dataset.line);
+    render();
+  });
+  const totalsCell = {
+    subtotal: h("span", {}),
+    discount: h("span", { id: "discount-total" }),
+    vat: h("span", {}),
+    total: h("span", { id: "total" }),
+  };
+  totals.append(
+    h("div", { class: "row" }, h("span", {}, t("subtotal")), totalsCell.subtotal),
+    h("div", { class: "row" }, h("span", {}, t("discounts")), totalsCell.discount),
+    h("div", { class: "row" }, h("span", {}, t("vat")), totalsCell.vat),
+    h("div", { class: "row grand" }, h("span", {}, t("total")), totalsCell.total),
+  );
+
+  const rowKey = (l: SaleLine) => JSON.stringify([l.sku, l.rule, l.name]);
+
+  function lineRow(l: SaleLine): HTMLTableRowElement {
+    return h(
+      "tr",
+      { "data-line": l.line_no, "data-sku": l.sku },
+      h("td", { class: "name" }, l.name, l.rule !== "base" ? h("small", {}, ` ${l.rule}`) : null),
+      h("td", { class: "num qty" }),
+      h("td", { class: "num" }),
+      h("td", { class: "num discount" }),
+      h("td", { class: "num line-total" }),
     );
-    clear(customer);
-    if (sale?.customer) customer.append(`${sale.customer.code} ${sale.customer.name} ${sale.customer.group ?? ""}`);
+  }
+
+  function fillRow(row: HTMLTableRowElement, l: SaleLine) {
+    const cells = row.cells;
+    setText(cells[1], `${l.qty} ${l.unit === "piece" ? "" : l.unit}`);
+    setText(cells[2], l.unit_price);
+    setText(cells[3], l.discount === "0.00" ? "" : `-${l.discount}`);
+    setText(cells[4], l.total);
+    row.classList.toggle("selected", l.line_no === selected);
+  }
+
+  function render() {
+    const lines = sale?.lines ?? [];
+    if (lines.length === 0) {
+      for (const row of rows.values()) row.remove();
+      rows.clear();
+      emptyRow ??= h("tr", { class: "empty" }, h("td", { colspan: 5 }, t("empty_sale")));
+      if (!emptyRow.isConnected) tbody.append(emptyRow);
+    } else {
+      emptyRow?.remove();
+      const live = new Set<number>();
+      let before: ChildNode | null = tbody.firstChild;
+      for (const l of lines) {
+        live.add(l.line_no);
+        let row = rows.get(l.line_no);
+        // the name cell is built once; a different product or rule on
+        // this line number (a new sale, a recalled one) gets a new row
+        if (row && rowKeys.get(row) !== rowKey(l)) {
+          if (row === before) before = row.nextSibling;
+          row.remove();
+          row = undefined;
+        }
+        if (!row) {
+          row = lineRow(l);
+          rowKeys.set(row, rowKey(l));
+          rows.set(l.line_no, row);
+        }
+        fillRow(row, l);
+        if (row !== before) tbody.insertBefore(row, before);
+        before = row.nextSibling;
+      }
+      for (const [no, row] of rows) {
+        if (!live.has(no)) {
+          row.remove();
+          rows.delete(no);
+        }
+      }
+    }
+    setText(totalsCell.subtotal, sale?.subtotal ?? "0.00");
+    setText(totalsCell.discount, sale && sale.discount_total !== "0.00" ? `-${sale.discount_total}` : "0.00");
+    setText(totalsCell.vat, sale?.vat_total ?? "0.00");
+    setText(totalsCell.total, `${sale?.total ?? "0.00"} ${ctx.session.currency}`);
+    setText(customer, sale?.customer ? `${sale.customer.code} ${sale.customer.name} ${sale.customer.group ?? ""}` : "");
+    // Last, after every write: scrolling reads layout, and a write after
+    // it would make the frame lay out twice.
+    if (selected !== null) rows.get(selected)?.scrollIntoView({ block: "nearest" });
   }
 
   function renderHits() {
@@ -90,11 +149,16 @@ register("till", async (ctx) => {
     try {
       sale = await scanWithScale(code, qty ?? typedQty); // devices.ts: weighed products read the scale
       selected = sale.last_line_no ?? selected;
-      entry.value = "";
-      hits = [];
-      renderHits();
+      if (entry.value !== "") entry.value = "";
+      if (hits.length > 0) {
+        hits = [];
+        renderHits();
+      }
       render();
-      document.body.dataset.lastScanMs = String(Math.round((performance.now() - started) * 10) / 10);
+      // the shell's round trip plus the DOM patch, for the measurement
+      // (e2e/measure.mjs); one entry, replaced per scan
+      performance.clearMeasures("kasa-scan");
+      performance.measure("kasa-scan", { start: started });
     } catch (e) {
       showError(e);
     }
