@@ -117,7 +117,7 @@ pub fn project<'a>(records: impl IntoIterator<Item = &'a Record>) -> ProjectionD
                 _ => true,
             },
             RecordKind::JournalEntry => {
-                let entry = serde_json::from_value::<JournalEntry>(record.payload.clone()).ok();
+                let entry = JournalEntry::deserialize(&record.payload).ok();
                 let ok = entry.is_some();
                 delta.journal.push(entry);
                 ok
@@ -189,8 +189,9 @@ pub fn advance_journal(state: &JournalState, entries: Vec<Option<JournalEntry>>)
     {
         return next;
     }
-    let whole: Vec<JournalEntry> = entries.iter().map_while(|e| e.clone()).collect();
-    let all_whole = whole.len() == entries.len();
+    let received = entries.len();
+    let whole: Vec<JournalEntry> = entries.into_iter().map_while(|e| e).collect();
+    let all_whole = whole.len() == received;
     match verify_after(state.anchor.as_ref(), whole.iter().cloned()) {
         Ok(verified) => {
             next.entries_verified += verified.entries;

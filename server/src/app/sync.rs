@@ -252,7 +252,7 @@ async fn upload_as(
     }
     let outcome = state
         .db
-        .ingest(who, batch.first_seq, &batch.records, now_ms())
+        .ingest(who, batch.first_seq, batch.records, now_ms())
         .await
         .map_err(|e| match e {
             DbError::Gap { expected, found } => {

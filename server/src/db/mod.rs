@@ -287,11 +287,13 @@ pub trait Database: Send + Sync + std::fmt::Debug + 'static {
     /// The terminal's high-water mark.
     async fn held_through(&self, terminal_pk: i64) -> Result<u64, DbError>;
     /// Store a validated batch (see the module rules).
+    /// Takes the records by value: the SQLite backend hands them to its
+    /// writer thread without copying 1,000 payloads.
     async fn ingest(
         &self,
         terminal: &TerminalIdentity,
         first_seq: u64,
-        records: &[Record],
+        records: Vec<Record>,
         now_ms: i64,
     ) -> Result<IngestOutcome, DbError>;
     /// Count of records held for a terminal (tests and reports).

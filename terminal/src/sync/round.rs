@@ -1,11 +1,13 @@
 //! Enrolment and one sync round.
 
+use std::sync::mpsc;
+
 use chrono::Utc;
 use kasa_sync_protocol::http::{HELLO_PATH, MASTER_DATA_PATH, UPLOAD_PATH, UPLOAD_STATUS_PATH};
 use kasa_sync_protocol::limits::DEFAULT_PAGE_CHANGES;
 use kasa_sync_protocol::{
-    Ack, Capabilities, Hello, HelloReply, MasterDataPage, MasterDataPageRequest, UploadBatch,
-    check_page, plan_upload,
+    Ack, Capabilities, Hello, HelloReply, MasterDataPage, MasterDataPageRequest, check_page,
+    plan_upload,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -242,57 +244,17 @@ fn run_round(store: &mut Store, options: &SyncOptions) -> Result<RoundReport, Sy
         )?;
         report.confirmed += confirm(store, plan.confirm_through)? as u64;
         report.server_acked_seq = plan.confirm_through;
-        for batch in &plan.batches {
-            if options
-                .max_batches_per_round
-                .is_some_and(|max| report.batches >= max)
-            {
-                return Err(SyncError::Interrupted {
-                    batches: report.batches,
-                });
-            }
-            let records = series::load_records(
-                store.conn(),
-                &enrolled.terminal_id,
-                batch.first_seq,
-                batch.last_seq,
-            )?;
-            let message = UploadBatch::from_records(
-                agreed.version,
-                &enrolled.terminal_id,
-                &enrolled.store_id,
-                records,
-            );
-            let ack: Ack = match office.post(UPLOAD_PATH, &message) {
-                Err(SyncError::Refused { code, .. })
-                    if code == kasa_sync_protocol::codes::GAP
-                        && replans < MAX_REPLANS_PER_ROUND =>
-                {
-                    replans += 1;
-                    continue 'plan;
-                }
-                other => other?,
-            };
-            check_ack(&ack, &enrolled.terminal_id)?;
-            if ack.highest_contiguous_seq > last {
-                return Err(kasa_sync_protocol::PlanError::ServerAhead {
-                    server_acked: ack.highest_contiguous_seq,
-                    local_last: last,
-                }
-                .into());
-            }
-            report.batches += 1;
-            report.applied += u64::from(ack.applied);
-            report.duplicates += u64::from(ack.duplicates);
-            report.confirmed += confirm(store, ack.highest_contiguous_seq)? as u64;
-            report.server_acked_seq = ack.highest_contiguous_seq;
-            if ack.highest_contiguous_seq < batch.last_seq {
-                if replans >= MAX_REPLANS_PER_ROUND {
-                    return Err(SyncError::Protocol(format!(
-                        "head office keeps acknowledging seq {} after a batch up to {}",
-                        ack.highest_contiguous_seq, batch.last_seq
-                    )));
-                }
+        let upload = Upload {
+            office: &office,
+            enrolled: &enrolled,
+            protocol: agreed.version,
+            local_last: last,
+            max_batches: options.max_batches_per_round,
+            may_replan: replans < MAX_REPLANS_PER_ROUND,
+        };
+        match upload.send(store, &plan.batches, &mut report)? {
+            Sent::All => {}
+            Sent::Replan => {
                 replans += 1;
                 continue 'plan;
             }
@@ -304,6 +266,154 @@ fn run_round(store: &mut Store, options: &SyncOptions) -> Result<RoundReport, Sy
         pull_master_data(store, &office, options, &mut report)?;
     }
     Ok(report)
+}
+
+/// How sending a plan's batches ended.
+enum Sent {
+    /// Every batch acknowledged in full.
+    All,
+    /// Head office answered `sync.gap` or acknowledged less than a batch:
+    /// ask its status and plan again.
+    Replan,
+}
+
+/// Sending one plan's batches.
+///
+/// Decision: the next batch is read and encoded while head office stores
+/// the one before (one sender thread; at most one batch in flight and one
+/// ready), so the till's reading, encoding and confirming overlap head
+/// office's ingest instead of adding to it. Requests still go strictly one
+/// after the other, in sequence order; a batch is marked confirmed only from
+/// head office's acknowledgement; after a refusal or a short acknowledgement
+/// nothing more is queued, the batch already in flight (if any) is answered
+/// or refused by head office before the round plans again.
+struct Upload<'a> {
+    office: &'a HeadOffice,
+    enrolled: &'a Enrolment,
+    protocol: kasa_sync_protocol::ProtocolVersion,
+    local_last: u64,
+    max_batches: Option<usize>,
+    /// Whether a gap or a short acknowledgement may still re-plan this round.
+    may_replan: bool,
+}
+
+/// Tells the upload thread to send nothing more (set when sending a plan
+/// ends, however it ends).
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+/// Batches read ahead of the one in flight.
+const BATCHES_AHEAD: usize = 1;
+
+impl Upload<'_> {
+    fn send(
+        &self,
+        store: &mut Store,
+        batches: &[kasa_sync_protocol::PlannedBatch],
+        report: &mut RoundReport,
+    ) -> Result<Sent, SyncError> {
+        if batches.is_empty() {
+            return Ok(Sent::All);
+        }
+        let office = self.office;
+        let stop = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            let (batch_tx, batch_rx) = mpsc::sync_channel::<series::WireBatch>(BATCHES_AHEAD);
+            let (ack_tx, ack_rx) = mpsc::channel::<(u64, Result<Ack, SyncError>)>();
+            let stop = &stop;
+            scope.spawn(move || {
+                for batch in batch_rx {
+                    if stop.load(Ordering::Acquire) {
+                        break; // a batch read ahead is not sent once the round stopped or re-plans
+                    }
+                    let result = office.post::<_, Ack>(UPLOAD_PATH, &batch);
+                    let failed = result.is_err();
+                    if ack_tx.send((batch.last_seq(), result)).is_err() || failed {
+                        break;
+                    }
+                }
+            });
+            let _stop_on_return = StopOnDrop(stop);
+            let mut queued = 0;
+            let mut in_flight = 0;
+            loop {
+                let allowed = self
+                    .max_batches
+                    .map_or(batches.len(), |max| max.min(batches.len()));
+                while queued < allowed && in_flight <= BATCHES_AHEAD {
+                    let planned = &batches[queued];
+                    let batch = series::load_batch(
+                        store.conn(),
+                        self.protocol,
+                        &self.enrolled.terminal_id,
+                        &self.enrolled.store_id,
+                        planned.first_seq,
+                        planned.last_seq,
+                    )?;
+                    if batch.len() as u64 != planned.last_seq - planned.first_seq + 1 {
+                        return Err(kasa_sync_protocol::PlanError::OutboxGap {
+                            after: (planned.first_seq + batch.len() as u64).saturating_sub(1),
+                            next: planned.last_seq,
+                        }
+                        .into());
+                    }
+                    if batch_tx.send(batch).is_err() {
+                        break; // the sender stopped after a failure it reported
+                    }
+                    queued += 1;
+                    in_flight += 1;
+                }
+                if in_flight == 0 {
+                    return if queued < batches.len() {
+                        Err(SyncError::Interrupted {
+                            batches: report.batches,
+                        })
+                    } else {
+                        Ok(Sent::All)
+                    };
+                }
+                let (batch_last, result) = ack_rx.recv().map_err(|_| {
+                    SyncError::Protocol("the upload thread stopped without an answer".into())
+                })?;
+                in_flight -= 1;
+                let ack = match result {
+                    Err(SyncError::Refused { code, .. })
+                        if code == kasa_sync_protocol::codes::GAP && self.may_replan =>
+                    {
+                        return Ok(Sent::Replan);
+                    }
+                    other => other?,
+                };
+                check_ack(&ack, &self.enrolled.terminal_id)?;
+                if ack.highest_contiguous_seq > self.local_last {
+                    return Err(kasa_sync_protocol::PlanError::ServerAhead {
+                        server_acked: ack.highest_contiguous_seq,
+                        local_last: self.local_last,
+                    }
+                    .into());
+                }
+                report.batches += 1;
+                report.applied += u64::from(ack.applied);
+                report.duplicates += u64::from(ack.duplicates);
+                report.confirmed += confirm(store, ack.highest_contiguous_seq)? as u64;
+                report.server_acked_seq = ack.highest_contiguous_seq;
+                if ack.highest_contiguous_seq < batch_last {
+                    if !self.may_replan {
+                        return Err(SyncError::Protocol(format!(
+                            "head office keeps acknowledging seq {} after a batch up to {batch_last}",
+                            ack.highest_contiguous_seq
+                        )));
+                    }
+                    return Ok(Sent::Replan);
+                }
+            }
+        })
+    }
 }
 
 fn check_ack(ack: &Ack, terminal_id: &str) -> Result<(), SyncError> {

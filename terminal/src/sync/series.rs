@@ -26,15 +26,18 @@
 //! outbox row per document; a derived series keeps both and costs one
 //! table.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use kasa_domain::document::DocumentType;
 use kasa_domain::journal::JournalEntry;
-use kasa_sync_protocol::{OutboxEntry, Record, RecordKind};
+use kasa_sync_protocol::{OutboxEntry, ProtocolVersion, Record, RecordKind};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use uuid::Uuid;
 
 use super::SyncError;
-use crate::documents::StoredDocument;
 
 /// Outbox rows turned into wire records per transaction (bounds the time
 /// the write lock is held while a till catches up).
@@ -83,30 +86,37 @@ pub fn extend_series(tx: &Transaction<'_>, terminal_id: &str) -> Result<usize, S
             payload, encoded_len) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     for (outbox_seq, record_id, kind, payload, created_at) in &rows {
-        for record in records_of_outbox_row(
-            tx,
-            terminal_id,
-            *outbox_seq,
+        let row = OutboxRow {
+            outbox_seq: *outbox_seq,
             record_id,
             kind,
             payload,
             created_at,
-        )? {
-            let record = Record {
+        };
+        for record in records_of_outbox_row(tx, &row)? {
+            let wire = WireRecord {
+                terminal_id,
                 seq: next_seq,
-                ..record
+                id: &record.id,
+                kind: record.kind,
+                document_type: Some(&record.document_type),
+                created_at: record.created_at,
+                payload: record.payload.as_ref(),
             };
+            let encoded_len = serde_json::to_vec(&wire)
+                .map_err(|e| SyncError::Protocol(e.to_string()))?
+                .len();
             insert.execute(params![
-                record.seq as i64,
+                next_seq as i64,
                 outbox_seq,
-                record.id.to_string(),
+                record.id,
                 kind_code(record.kind),
                 record.document_type,
                 record
                     .created_at
                     .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                record.payload.to_string(),
-                record.encoded_len() as i64,
+                record.payload.get(),
+                encoded_len as i64,
             ])?;
             next_seq += 1;
         }
@@ -114,53 +124,97 @@ pub fn extend_series(tx: &Transaction<'_>, terminal_id: &str) -> Result<usize, S
     Ok(rows.len())
 }
 
-/// The wire records of one outbox row (with `seq` 0; the caller numbers them).
-fn records_of_outbox_row(
-    conn: &Connection,
-    terminal_id: &str,
+/// One outbox row as read.
+struct OutboxRow<'a> {
     outbox_seq: i64,
-    record_id: &str,
-    kind: &str,
-    payload: &str,
-    created_at: &str,
-) -> Result<Vec<Record>, SyncError> {
+    record_id: &'a str,
+    kind: &'a str,
+    payload: &'a str,
+    created_at: &'a str,
+}
+
+/// A wire record cut from an outbox row; the payload is the JSON text
+/// sent, validated but never rebuilt.
+struct CutRecord<'a> {
+    id: String,
+    kind: RecordKind,
+    document_type: String,
+    created_at: DateTime<Utc>,
+    payload: std::borrow::Cow<'a, RawValue>,
+}
+
+/// What the cut needs of a stored document (the rest travels verbatim).
+#[derive(Deserialize)]
+struct DocumentParts<'a> {
+    #[serde(borrow)]
+    movements: Vec<&'a RawValue>,
+    journal_seq: Option<u64>,
+}
+
+/// A movement's id.
+#[derive(Deserialize)]
+struct MovementId {
+    id: Uuid,
+}
+
+/// The wire records of one outbox row, in order. The document's payload is
+/// the outbox payload text itself and each movement's payload its text in
+/// the document's `movements` (compact JSON, written by
+/// [`crate::documents::outbox::append`]): parsed once to find the
+/// movements and check the ids, never re-serialised.
+fn records_of_outbox_row<'a>(
+    conn: &Connection,
+    row: &OutboxRow<'a>,
+) -> Result<Vec<CutRecord<'a>>, SyncError> {
     let damaged = |detail: String| SyncError::OutboxUnreadable {
-        outbox_seq: outbox_seq as u64,
+        outbox_seq: row.outbox_seq as u64,
         detail,
     };
-    let document_type = DocumentType::parse(kind)
-        .map_err(|e| damaged(format!("document type {kind:?}: {e}")))?
+    let document_type = DocumentType::parse(row.kind)
+        .map_err(|e| damaged(format!("document type {:?}: {e}", row.kind)))?
         .name()
         .to_owned();
-    let id: Uuid = record_id
+    let id: Uuid = row
+        .record_id
         .parse()
-        .map_err(|e| damaged(format!("record id {record_id:?}: {e}")))?;
-    let payload: serde_json::Value =
-        serde_json::from_str(payload).map_err(|e| damaged(format!("payload: {e}")))?;
-    let document: StoredDocument = serde_json::from_value(payload.clone())
+        .map_err(|e| damaged(format!("record id {:?}: {e}", row.record_id)))?;
+    let payload: &'a RawValue =
+        serde_json::from_str(row.payload).map_err(|e| damaged(format!("payload: {e}")))?;
+    let document: DocumentParts<'a> = serde_json::from_str(row.payload)
         .map_err(|e| damaged(format!("payload is not a stored document: {e}")))?;
     let created_at =
-        parse_utc(created_at).ok_or_else(|| damaged(format!("time {created_at:?}")))?;
-    let record = |id, kind, payload| Record {
-        terminal_id: terminal_id.to_owned(),
-        seq: 0,
-        id,
+        parse_utc(row.created_at).ok_or_else(|| damaged(format!("time {:?}", row.created_at)))?;
+    let record = |id: Uuid, kind, payload| CutRecord {
+        id: id.to_string(),
         kind,
-        document_type: Some(document_type.clone()),
+        document_type: document_type.clone(),
         created_at,
         payload,
     };
-    let mut out = vec![record(id, RecordKind::Document, payload)];
-    for movement in &document.movements {
-        let value = serde_json::to_value(movement).map_err(|e| damaged(e.to_string()))?;
-        out.push(record(movement.id, RecordKind::StockMovement, value));
+    let mut out = Vec::with_capacity(document.movements.len() + 2);
+    out.push(record(id, RecordKind::Document, Cow::Borrowed(payload)));
+    for movement in document.movements {
+        let MovementId { id } = serde_json::from_str(movement.get())
+            .map_err(|e| damaged(format!("movement without an id: {e}")))?;
+        out.push(record(
+            id,
+            RecordKind::StockMovement,
+            Cow::Borrowed(movement),
+        ));
     }
     if let Some(journal_seq) = document.journal_seq {
         let entry = journal_entry(conn, journal_seq)?
             .ok_or_else(|| damaged(format!("journal entry {journal_seq} is missing")))?;
-        let value = serde_json::to_value(&entry).map_err(|e| damaged(e.to_string()))?;
-        let id = journal_record_id(id);
-        out.push(record(id, RecordKind::JournalEntry, value));
+        // as a value first: keys sorted, like every other stored payload
+        let text = serde_json::to_value(&entry)
+            .map_err(|e| damaged(e.to_string()))?
+            .to_string();
+        let value = RawValue::from_string(text).map_err(|e| damaged(e.to_string()))?;
+        out.push(record(
+            journal_record_id(id),
+            RecordKind::JournalEntry,
+            Cow::Owned(value),
+        ));
     }
     Ok(out)
 }
@@ -298,6 +352,144 @@ pub fn load_records(
     Ok(out)
 }
 
+/// One record as it goes on the wire: the same fields, order and encoding
+/// as [`Record`], with the stored payload text passed through untouched.
+/// [`Record::encoded_len`] of a record equals this one's compact length
+/// (tested), so the planner's byte bounds hold for what is sent.
+#[derive(Debug, Serialize)]
+struct WireRecord<'a> {
+    terminal_id: &'a str,
+    seq: u64,
+    id: &'a str,
+    kind: RecordKind,
+    document_type: Option<&'a str>,
+    created_at: DateTime<Utc>,
+    payload: &'a RawValue,
+}
+
+/// A record read back from `sync_records`, ready to send.
+#[derive(Debug)]
+struct StoredRecord {
+    seq: u64,
+    id: String,
+    kind: RecordKind,
+    document_type: Option<String>,
+    created_at: DateTime<Utc>,
+    payload: Box<RawValue>,
+}
+
+/// An upload batch built from the stored records without rebuilding their
+/// payloads: it serialises to exactly the JSON of
+/// [`kasa_sync_protocol::UploadBatch`] with the same records (tested), so
+/// head office reads it as one.
+#[derive(Debug)]
+pub struct WireBatch {
+    protocol: ProtocolVersion,
+    terminal_id: String,
+    store_id: String,
+    records: Vec<StoredRecord>,
+}
+
+impl WireBatch {
+    /// Sequence of the first record (0 when empty).
+    pub fn first_seq(&self) -> u64 {
+        self.records.first().map_or(0, |r| r.seq)
+    }
+
+    /// Sequence of the last record (0 when empty).
+    pub fn last_seq(&self) -> u64 {
+        self.records.last().map_or(0, |r| r.seq)
+    }
+
+    /// Records in the batch.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// True when the batch has no records.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+}
+
+impl Serialize for WireBatch {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Envelope<'a> {
+            protocol: ProtocolVersion,
+            terminal_id: &'a str,
+            store_id: &'a str,
+            first_seq: u64,
+            records: Vec<WireRecord<'a>>,
+        }
+        Envelope {
+            protocol: self.protocol,
+            terminal_id: &self.terminal_id,
+            store_id: &self.store_id,
+            first_seq: self.first_seq(),
+            records: self
+                .records
+                .iter()
+                .map(|r| WireRecord {
+                    terminal_id: &self.terminal_id,
+                    seq: r.seq,
+                    id: &r.id,
+                    kind: r.kind,
+                    document_type: r.document_type.as_deref(),
+                    created_at: r.created_at,
+                    payload: &r.payload,
+                })
+                .collect(),
+        }
+        .serialize(serializer)
+    }
+}
+
+/// The upload batch of records `first..=last`, read as stored.
+pub fn load_batch(
+    conn: &Connection,
+    protocol: ProtocolVersion,
+    terminal_id: &str,
+    store_id: &str,
+    first: u64,
+    last: u64,
+) -> Result<WireBatch, SyncError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, record_id, kind, document_type, created_at, payload FROM sync_records
+         WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq",
+    )?;
+    let mut rows = stmt.query(params![first as i64, last as i64])?;
+    let mut records =
+        Vec::with_capacity(usize::try_from(last.saturating_sub(first) + 1).unwrap_or(0));
+    while let Some(row) = rows.next()? {
+        let seq = row.get::<_, i64>(0)? as u64;
+        let damaged = |detail: String| SyncError::OutboxUnreadable {
+            outbox_seq: seq,
+            detail,
+        };
+        let id: String = row.get(1)?;
+        id.parse::<Uuid>()
+            .map_err(|e| damaged(format!("id {id:?}: {e}")))?;
+        let kind: String = row.get(2)?;
+        let created_at: String = row.get(4)?;
+        let payload: String = row.get(5)?;
+        records.push(StoredRecord {
+            seq,
+            kind: kind_from_code(&kind).ok_or_else(|| damaged(format!("kind {kind:?}")))?,
+            document_type: row.get(3)?,
+            created_at: parse_utc(&created_at).ok_or_else(|| damaged("time".to_owned()))?,
+            payload: RawValue::from_string(payload).map_err(|e| damaged(e.to_string()))?,
+            id,
+        });
+    }
+    Ok(WireBatch {
+        protocol,
+        terminal_id: terminal_id.to_owned(),
+        store_id: store_id.to_owned(),
+        records,
+    })
+}
+
 /// Mark every record `<= through` confirmed, and every outbox row whose
 /// records are all confirmed `synced`. Returns how many records changed.
 pub fn confirm_through(tx: &Transaction<'_>, through: u64) -> Result<usize, SyncError> {
@@ -319,3 +511,7 @@ pub fn confirm_through(tx: &Transaction<'_>, through: u64) -> Result<usize, Sync
     )?;
     Ok(changed)
 }
+
+#[cfg(test)]
+#[path = "series_tests.rs"]
+mod tests;

@@ -319,10 +319,10 @@ impl Database for PostgresDatabase {
         &self,
         terminal: &TerminalIdentity,
         first_seq: u64,
-        records: &[Record],
+        records: Vec<Record>,
         now_ms: i64,
     ) -> Result<IngestOutcome, DbError> {
-        ingest::ingest(&self.pool, terminal, first_seq, records, now_ms).await
+        ingest::ingest(&self.pool, terminal, first_seq, &records, now_ms).await
     }
 
     async fn record_count(&self, terminal_pk: i64) -> Result<u64, DbError> {

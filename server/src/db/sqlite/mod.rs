@@ -317,10 +317,10 @@ impl Database for SqliteDatabase {
         &self,
         terminal: &TerminalIdentity,
         first_seq: u64,
-        records: &[Record],
+        records: Vec<Record>,
         now_ms: i64,
     ) -> Result<IngestOutcome, DbError> {
-        let (terminal, records) = (terminal.clone(), records.to_vec());
+        let terminal = terminal.clone();
         self.call(move |conn| ingest(conn, &terminal, first_seq, &records, now_ms))
             .await
     }
