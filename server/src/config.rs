@@ -4,6 +4,7 @@
 //! { "listen": "0.0.0.0:8080",
 //!   "database": "postgres://kasa@127.0.0.1/kasa",
 //!   "admin_token": "long random string",
+//!   "metrics_token": "another long random string",
 //!   "enrolment_code_ttl_minutes": 1440,
 //!   "rate_limit": { "burst": 10, "per_minute": 10 },
 //!   "log_format": "json",
@@ -11,11 +12,13 @@
 //! ```
 //!
 //! Environment: `KASA_SERVER_LISTEN`, `KASA_SERVER_DATABASE`,
-//! `KASA_SERVER_ADMIN_TOKEN`, `KASA_SERVER_ENROLMENT_CODE_TTL_MINUTES`,
+//! `KASA_SERVER_ADMIN_TOKEN`, `KASA_SERVER_METRICS_TOKEN`,
+//! `KASA_SERVER_ENROLMENT_CODE_TTL_MINUTES`,
 //! `KASA_SERVER_LOG_FORMAT` (`text` | `json`), `KASA_SERVER_TLS_CERT`,
 //! `KASA_SERVER_TLS_KEY` (both set = HTTPS only); log filter in `RUST_LOG`
 //! (default `info`). With no admin token the admin API answers
-//! `auth.admin_disabled`.
+//! `auth.admin_disabled`. With no metrics token `/metrics` is open (fine on
+//! the default loopback address; set one when listening on a network).
 
 use std::path::Path;
 
@@ -55,6 +58,8 @@ pub struct ServerConfig {
     pub database: String,
     /// Bearer token of the admin API; `None` disables it.
     pub admin_token: Option<String>,
+    /// Bearer token `/metrics` requires; `None` leaves it open.
+    pub metrics_token: Option<String>,
     /// How long an enrolment code stays valid.
     pub enrolment_code_ttl_minutes: u64,
     /// Limits on failed enrolment and authentication.
@@ -73,6 +78,7 @@ impl Default for ServerConfig {
             listen: DEFAULT_LISTEN.to_owned(),
             database: DEFAULT_DATABASE.to_owned(),
             admin_token: None,
+            metrics_token: None,
             enrolment_code_ttl_minutes: 24 * 60,
             rate_limit: RateLimitConfig::default(),
             log_format: "text".to_owned(),
@@ -108,6 +114,9 @@ impl ServerConfig {
         }
         if let Some(v) = get("KASA_SERVER_ADMIN_TOKEN") {
             self.admin_token = Some(v).filter(|t| !t.is_empty());
+        }
+        if let Some(v) = get("KASA_SERVER_METRICS_TOKEN") {
+            self.metrics_token = Some(v).filter(|t| !t.is_empty());
         }
         if let Some(v) = get("KASA_SERVER_ENROLMENT_CODE_TTL_MINUTES") {
             self.enrolment_code_ttl_minutes = v.parse().map_err(|_| {
@@ -150,12 +159,16 @@ mod tests {
             .apply_env(|name| match name {
                 "KASA_SERVER_DATABASE" => Some("postgres://h/db".into()),
                 "KASA_SERVER_ADMIN_TOKEN" => Some("secret".into()),
+                "KASA_SERVER_METRICS_TOKEN" => Some("scrape".into()),
                 "KASA_SERVER_TLS_CERT" => Some("/etc/kasa/hq.crt".into()),
                 _ => None,
             })
             .unwrap();
         assert_eq!(config.database, "postgres://h/db");
         assert_eq!(config.admin_token.as_deref(), Some("secret"));
+        assert_eq!(config.metrics_token.as_deref(), Some("scrape"));
+        let from_file: ServerConfig = serde_json::from_str(r#"{"metrics_token":"t"}"#).unwrap();
+        assert_eq!(from_file.metrics_token.as_deref(), Some("t"));
         assert_eq!(
             config.tls_cert.as_deref(),
             Some(Path::new("/etc/kasa/hq.crt"))

@@ -10,6 +10,7 @@
 //! | `auth.invalid` | 401 | credential unknown, malformed or wrong |
 //! | `auth.rate_limited` | 429 | too many failed attempts from this address |
 //! | `auth.admin_disabled` | 403 | no admin token configured |
+//! | `auth.revoked` | 403 | head office revoked this terminal; enrol a new one |
 //! | `enrol.code_unknown` / `enrol.code_used` / `enrol.code_expired` | 403 | code refused |
 //! | `enrol.bad_terminal_id` | 400 | terminal id not 1–64 of `A–Z a–z 0–9 - _ .` |
 //! | `server.not_found` | 404 | tenant / store unknown |

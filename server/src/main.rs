@@ -6,6 +6,8 @@
 //! kasa-server tenant create ID --name NAME
 //! kasa-server store create --tenant ID ID --name NAME
 //! kasa-server enrol-code --tenant ID --store ID [--ttl-minutes N]
+//! kasa-server terminal list --tenant ID [--format text|json]
+//! kasa-server terminal revoke ID --tenant ID --store ID [--by NAME]
 //! kasa-server report sales|stock|terminals|journal --tenant ID [--format json|csv] [--from DAY] [--to DAY] [--store ID]
 //! ```
 //! `--database` is `sqlite:PATH` (default `sqlite:kasa-server.db`) or
@@ -71,6 +73,11 @@ enum Command {
         #[arg(long)]
         ttl_minutes: Option<u64>,
     },
+    /// Terminals: list them, revoke a lost, stolen or replaced one.
+    Terminal {
+        #[command(subcommand)]
+        action: TerminalAction,
+    },
     /// Print a report.
     Report {
         /// sales, stock, terminals or journal.
@@ -95,6 +102,31 @@ enum TenantAction {
         id: String,
         #[arg(long)]
         name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TerminalAction {
+    /// Every terminal of a tenant: enrolled, last seen, lag, revoked.
+    List {
+        #[arg(long)]
+        tenant: String,
+        /// text (a table) or json.
+        #[arg(long, default_value = "text")]
+        format: String,
+    },
+    /// Revoke a terminal: its credential is refused from now on (records
+    /// it sent stay). Idempotent. A replacement enrols as a new terminal.
+    Revoke {
+        /// The terminal's id.
+        id: String,
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        store: String,
+        /// Who is revoking, for the record (default: the OS user).
+        #[arg(long)]
+        by: Option<String>,
     },
 }
 
@@ -139,6 +171,75 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+fn api_error(e: kasa_server::ApiError) -> anyhow::Error {
+    anyhow::anyhow!("error[{}]: {}", e.code, e.message)
+}
+
+async fn terminal_command(
+    database: &dyn db::Database,
+    action: TerminalAction,
+) -> anyhow::Result<()> {
+    use kasa_server::app::terminals::{revoke_terminal, terminal_statuses};
+    match action {
+        TerminalAction::List { tenant, format } => {
+            let rows = terminal_statuses(database, &tenant, now_ms())
+                .await
+                .map_err(api_error)?;
+            match format.as_str() {
+                "json" => println!("{}", serde_json::to_string_pretty(&rows)?),
+                "text" => {
+                    println!(
+                        "{:<16} {:<12} {:<21} {:<21} {:>9} {:>10}  revoked",
+                        "terminal", "store", "enrolled", "last seen", "lag s", "held"
+                    );
+                    let dash = || "-".to_owned();
+                    for row in rows {
+                        println!(
+                            "{:<16} {:<12} {:<21} {:<21} {:>9} {:>10}  {}",
+                            row.terminal_id,
+                            row.store_id,
+                            row.enrolled_at.unwrap_or_else(dash),
+                            row.last_seen.unwrap_or_else(dash),
+                            row.lag_seconds.map_or_else(dash, |s| s.to_string()),
+                            row.held_through,
+                            match (row.revoked_at, row.revoked_by) {
+                                (Some(at), Some(by)) => format!("{at} by {by}"),
+                                _ => dash(),
+                            }
+                        );
+                    }
+                }
+                other => anyhow::bail!("unknown format \"{other}\": use text or json"),
+            }
+        }
+        TerminalAction::Revoke {
+            id,
+            tenant,
+            store,
+            by,
+        } => {
+            let user = by
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_else(|| "unknown user".to_owned());
+            let reply = revoke_terminal(database, &tenant, &store, &id, &format!("{user} (CLI)"))
+                .await
+                .map_err(api_error)?;
+            if reply.newly_revoked {
+                println!(
+                    "terminal {id} of store {store} revoked at {}; its records stay. Enrol a replacement as a new terminal with a new code (kasa-server enrol-code)",
+                    reply.revoked_at
+                );
+            } else {
+                println!(
+                    "terminal {id} of store {store} was already revoked at {} by {}; nothing changed",
+                    reply.revoked_at, reply.revoked_by
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -176,7 +277,11 @@ async fn main() -> anyhow::Result<()> {
             };
             let listener = std::net::TcpListener::bind(&config.listen)
                 .with_context(|| format!("cannot listen on {}", config.listen))?;
-            tracing::info!(listen = %listener.local_addr()?, tls = tls.is_some(), backend = database.backend(), admin_api = config.admin_token.is_some(), "kasa-server ready");
+            let local = listener.local_addr()?;
+            if config.metrics_token.is_none() && !local.ip().is_loopback() {
+                tracing::warn!(listen = %local, "/metrics is open on a non-loopback address: set metrics_token (or KASA_SERVER_METRICS_TOKEN)");
+            }
+            tracing::info!(listen = %local, tls = tls.is_some(), backend = database.backend(), admin_api = config.admin_token.is_some(), "kasa-server ready");
             let state = AppState::new(database, config);
             match tls {
                 Some((cert, key)) => {
@@ -210,12 +315,13 @@ async fn main() -> anyhow::Result<()> {
             let issued =
                 kasa_server::app::admin::issue_code(database.as_ref(), &tenant, &store, ttl)
                     .await
-                    .map_err(|e| anyhow::anyhow!("error[{}]: {}", e.code, e.message))?;
+                    .map_err(api_error)?;
             println!(
                 "{}\nvalid until {} — single use; type it into the till's enrolment screen",
                 issued.code, issued.expires_at
             );
         }
+        Command::Terminal { action } => terminal_command(database.as_ref(), action).await?,
         Command::Report {
             kind,
             tenant,

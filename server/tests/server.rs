@@ -8,11 +8,14 @@ mod support;
 mod endpoints;
 #[path = "server/projections.rs"]
 mod projections;
+#[path = "server/revocation.rs"]
+mod revocation;
 #[path = "server/uploads.rs"]
 mod uploads;
 
 use endpoints::*;
 use projections::*;
+use revocation::*;
 use uploads::*;
 
 /// Generate `sqlite_<story>` and `postgres_<story>` tests.
@@ -43,3 +46,5 @@ story!(projections_are_exact_after_retries_and_journal_breaks_are_found);
 story!(master_data_is_published_and_pulled_by_cursor_in_pages);
 story!(concurrent_resends_are_applied_once);
 story!(a_lossy_network_still_delivers_each_record_once);
+story!(a_revoked_terminal_is_refused_and_keeps_what_it_sent);
+story!(a_revocation_made_elsewhere_applies_to_a_running_server);

@@ -2,6 +2,14 @@
 //! hand: a few atomics and one map of request counts and latency buckets
 //! per route. Routes are the matched patterns (`/sync/v1/upload`), never raw
 //! paths, so the label set stays bounded.
+//!
+//! `/metrics` is open unless `metrics_token` is configured: the default
+//! listen address is loopback, where an open scrape endpoint is the norm.
+//! A server listening on a reachable address should set the token (it then
+//! needs `authorization: Bearer <metrics_token>`; failures are refused with
+//! `auth.missing` / `auth.invalid` and count against the failed-attempt
+//! limiter like any other). The token is separate from the admin token so a
+//! Prometheus scraper never holds a credential that can revoke terminals.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -9,11 +17,13 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
-use super::AppState;
+use super::{AppState, bearer, rate_limited};
+use crate::error::ApiError;
 
 /// Latency bucket upper bounds, in milliseconds.
 pub const BUCKETS_MS: [u64; 10] = [1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000];
@@ -146,6 +156,40 @@ impl Metrics {
         }
         out
     }
+}
+
+/// `GET /metrics`: the exposition text, behind `metrics_token` if set.
+pub async fn exposition(
+    State(state): State<std::sync::Arc<AppState>>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(expected) = state.config.metrics_token.as_deref() {
+        let now = Instant::now();
+        if state.limiter.is_blocked(peer.ip(), now) {
+            return Err(rate_limited());
+        }
+        let refusal = match bearer(&headers) {
+            Some(token) if crate::credential::same_secret(token, expected) => None,
+            Some(_) => Some((
+                "auth.invalid",
+                "metrics token is wrong: send authorization: Bearer <metrics_token from the server config>",
+            )),
+            None => Some((
+                "auth.missing",
+                "this server protects /metrics: send authorization: Bearer <metrics_token from the server config>",
+            )),
+        };
+        if let Some((code, message)) = refusal {
+            state.limiter.charge(peer.ip(), now);
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, code, message));
+        }
+    }
+    Ok((
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response())
 }
 
 /// Middleware: time every request and count it under its route.

@@ -8,7 +8,8 @@
 //! | `POST /sync/v1/upload` | terminal | `UploadBatch` → `Ack` |
 //! | `POST /sync/v1/master-data` | terminal | page of changes after a cursor |
 //! | `/admin/v1/…` | admin token | tenants, stores, codes, reports, publishing |
-//! | `GET /health`, `/metrics`, `/openapi.json` | anyone | liveness, Prometheus, API document |
+//! | `GET /health`, `/openapi.json` | anyone | liveness, API document |
+//! | `GET /metrics` | anyone, or `metrics_token` if set | Prometheus |
 //!
 //! Terminals authenticate with `authorization: Bearer kt1.<lookup>.<secret>`;
 //! the admin API with `authorization: Bearer <admin_token>`. Failed attempts
@@ -38,6 +39,7 @@ pub mod admin;
 pub mod metrics;
 pub mod rate_limit;
 mod sync;
+pub mod terminals;
 
 use metrics::Metrics;
 use rate_limit::FailureLimiter;
@@ -80,8 +82,19 @@ impl AppState {
         })
     }
 
-    /// The terminal behind the request's bearer credential.
+    /// The terminal behind the request's bearer credential, refused with
+    /// `auth.revoked` if head office revoked it ([`terminals`]).
     pub async fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        peer: IpAddr,
+    ) -> Result<TerminalIdentity, ApiError> {
+        let who = self.verify_credential(headers, peer).await?;
+        self.refuse_revoked(&who).await?;
+        Ok(who)
+    }
+
+    async fn verify_credential(
         &self,
         headers: &HeaderMap,
         peer: IpAddr,
@@ -207,15 +220,6 @@ async fn health(
     )
 }
 
-async fn metrics_text(
-    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
-) -> impl axum::response::IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
-}
-
 async fn openapi() -> impl axum::response::IntoResponse {
     (
         [(header::CONTENT_TYPE, "application/json")],
@@ -232,8 +236,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route(paths::UPLOAD_PATH, post(sync::upload))
         .route(paths::MASTER_DATA_PATH, post(sync::master_data))
         .merge(admin::routes())
+        .merge(terminals::routes())
         .route("/health", get(health))
-        .route("/metrics", get(metrics_text))
+        .route("/metrics", get(metrics::exposition))
         .route("/openapi.json", get(openapi))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

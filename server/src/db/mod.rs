@@ -40,6 +40,7 @@ use thiserror::Error;
 use crate::projection::JournalState;
 
 pub mod postgres;
+pub mod revocation;
 pub(crate) mod schema;
 pub mod sqlite;
 
@@ -254,7 +255,9 @@ impl ErrorCode for DbError {
 
 /// The storage head office runs on.
 #[async_trait]
-pub trait Database: Send + Sync + std::fmt::Debug + 'static {
+pub trait Database:
+    revocation::TerminalRevocation + Send + Sync + std::fmt::Debug + 'static
+{
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
     /// Bring the schema to this binary's version; returns it.

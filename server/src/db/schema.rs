@@ -11,7 +11,8 @@ use super::DbError;
 use crate::projection::JournalState;
 
 /// SQLite migrations (STRICT tables; decimals as TEXT; times as ms).
-pub const SQLITE_MIGRATIONS: &[&str] = &[r#"
+pub const SQLITE_MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE tenants (
     pk INTEGER PRIMARY KEY,
     tenant_id TEXT NOT NULL UNIQUE,
@@ -87,10 +88,13 @@ CREATE TABLE md_changes (
     PRIMARY KEY (tenant_pk, version)
 ) STRICT;
 CREATE INDEX md_changes_live ON md_changes (tenant_pk, entity, key, store_pk) WHERE superseded = 0;
-"#];
+"#,
+    super::revocation::SQLITE_MIGRATION,
+];
 
 /// PostgreSQL migrations (decimals as NUMERIC; times as ms).
-pub const POSTGRES_MIGRATIONS: &[&str] = &[r#"
+pub const POSTGRES_MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE tenants (
     pk BIGSERIAL PRIMARY KEY,
     tenant_id TEXT NOT NULL UNIQUE,
@@ -166,7 +170,9 @@ CREATE TABLE md_changes (
     PRIMARY KEY (tenant_pk, version)
 );
 CREATE INDEX md_changes_live ON md_changes (tenant_pk, entity, key, store_pk) WHERE NOT superseded;
-"#];
+"#,
+    super::revocation::POSTGRES_MIGRATION,
+];
 
 /// Wire name of a record kind.
 pub fn kind_str(kind: RecordKind) -> &'static str {

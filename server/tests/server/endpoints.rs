@@ -471,22 +471,10 @@ proptest::proptest! {
 fn the_cli_sets_up_tenants_stores_and_codes_and_prints_reports() {
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite:{}", dir.path().join("hq.db").display());
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_kasa-server"))
-            .args(["--database", &database])
-            .args(args)
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap();
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let run = |args: &[&str]| support::kasa_server_cli(&database, args);
     let (ok, stdout, _) = run(&["migrate"]);
     assert!(
-        ok && stdout.contains("schema version 1 (sqlite)"),
+        ok && stdout.contains("schema version 2 (sqlite)"),
         "{stdout}"
     );
     assert!(run(&["tenant", "create", "acme", "--name", "ACME"]).0);

@@ -121,15 +121,7 @@ pub async fn uploads_are_idempotent_and_acknowledge_the_contiguous_sequence(db: 
 
     let status = server.status(&till).await.json();
     assert_eq!(status["highest_contiguous_seq"], 9);
-    let terminal_pk = server
-        .state
-        .db
-        .credential(till.credential.split('.').nth(1).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .identity
-        .terminal_pk;
+    let terminal_pk = server.terminal_pk(&till).await;
     assert_eq!(db.record_count(terminal_pk).await.unwrap(), 9);
 
     let stock = server
@@ -342,15 +334,7 @@ pub async fn bad_batches_are_refused_with_their_code_and_store_nothing(db: Arc<d
         status["highest_contiguous_seq"], 3,
         "a refused batch moved the high-water mark"
     );
-    let terminal_pk = server
-        .state
-        .db
-        .credential(till.credential.split('.').nth(1).unwrap())
-        .await
-        .unwrap()
-        .unwrap()
-        .identity
-        .terminal_pk;
+    let terminal_pk = server.terminal_pk(&till).await;
     assert_eq!(
         db.record_count(terminal_pk).await.unwrap(),
         3,

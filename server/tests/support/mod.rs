@@ -341,6 +341,18 @@ impl Server {
         .await
     }
 
+    /// The internal key of a till's terminal (from its credential).
+    pub async fn terminal_pk(&self, till: &Till) -> i64 {
+        self.state
+            .db
+            .credential(till.credential.split('.').nth(1).unwrap())
+            .await
+            .unwrap()
+            .unwrap()
+            .identity
+            .terminal_pk
+    }
+
     pub async fn pull(&self, till: &Till, cursor: Option<&str>, limit: u32) -> Reply {
         let auth = format!("Bearer {}", till.credential);
         let body = json!({"cursor": cursor, "limit": limit})
@@ -357,6 +369,21 @@ impl Server {
         )
         .await
     }
+}
+
+/// Run the `kasa-server` binary on a database: (success, stdout, stderr).
+pub fn kasa_server_cli(database: &str, args: &[&str]) -> (bool, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kasa-server"))
+        .args(["--database", database])
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 pub fn dec(s: &str) -> Decimal {

@@ -48,6 +48,7 @@ const KNOWN_REMOTE_CODES: &[&str] = &[
     "auth.missing",
     "auth.invalid",
     "auth.rate_limited",
+    "auth.revoked",
     "enrol.code_unknown",
     "enrol.code_used",
     "enrol.code_expired",

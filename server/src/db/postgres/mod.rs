@@ -21,6 +21,7 @@ use super::{
 };
 
 mod ingest;
+mod revocation;
 
 /// PostgreSQL through a connection pool.
 pub struct PostgresDatabase {

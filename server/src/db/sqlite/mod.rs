@@ -21,6 +21,7 @@ use super::{
 use crate::db::schema::{self, SQLITE_MIGRATIONS};
 use crate::projection::JournalState;
 
+mod revocation;
 mod write;
 use write::{ingest, publish};
 
