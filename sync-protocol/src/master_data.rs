@@ -30,7 +30,9 @@ use thiserror::Error;
 use crate::codes;
 use crate::limits::{DEFAULT_PAGE_CHANGES, MAX_KEY_BYTES, MAX_PAGE_CHANGES};
 
+mod encoded;
 mod paging;
+pub use encoded::{EncodedPage, StoredChange, encode_page};
 pub use paging::{PAGE_ENVELOPE_RESERVE_BYTES, build_page};
 
 /// What kind of master data a change is about.
@@ -73,6 +75,22 @@ impl Entity {
         Entity::User,
         Entity::Role,
     ];
+
+    /// The wire name (`price_tier`), as serde writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Entity::Product => "product",
+            Entity::Barcode => "barcode",
+            Entity::Price => "price",
+            Entity::PriceTier => "price_tier",
+            Entity::Promotion => "promotion",
+            Entity::Customer => "customer",
+            Entity::CustomerGroup => "customer_group",
+            Entity::TaxRate => "tax_rate",
+            Entity::User => "user",
+            Entity::Role => "role",
+        }
+    }
 }
 
 /// Whether a change creates/replaces or removes the entity.
@@ -83,6 +101,16 @@ pub enum ChangeOp {
     Upsert,
     /// Remove; `data` is `null`.
     Delete,
+}
+
+impl ChangeOp {
+    /// The wire name (`upsert` / `delete`), as serde writes it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ChangeOp::Upsert => "upsert",
+            ChangeOp::Delete => "delete",
+        }
+    }
 }
 
 /// One change of master data.
@@ -364,6 +392,16 @@ mod tests {
             limit: 2,
         };
         assert!(check_page(&p, &small).is_err());
+    }
+
+    #[test]
+    fn wire_names_are_serde_names() {
+        for entity in Entity::ALL {
+            assert_eq!(json!(entity), json!(entity.as_str()));
+        }
+        for op in [ChangeOp::Upsert, ChangeOp::Delete] {
+            assert_eq!(json!(op), json!(op.as_str()));
+        }
     }
 
     #[test]

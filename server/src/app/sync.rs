@@ -17,9 +17,9 @@ use kasa_sync_protocol::http::PROTOCOL_HEADER;
 use kasa_sync_protocol::limits::{MAX_BATCH_BYTES, MAX_PAGE_BYTES, MAX_SMALL_MESSAGE_BYTES};
 use kasa_sync_protocol::validate::is_valid_id;
 use kasa_sync_protocol::{
-    Ack, BatchContext, BatchError, BodyEncoding, Cursor, CursorPosition, Hello, HelloReply, Limits,
-    MasterDataPageRequest, ProtocolVersion, UploadBatch, VersionRange, Welcome, build_page,
-    decode_body, encode_body, negotiate, validate_batch,
+    Ack, BatchContext, BatchError, BodyEncoding, CursorPosition, Hello, HelloReply, Limits,
+    MasterDataPageRequest, ProtocolVersion, UploadBatch, VersionRange, Welcome, decode_body,
+    encode_page, negotiate, validate_batch,
 };
 use serde::{Deserialize, Serialize};
 
@@ -304,22 +304,21 @@ pub async fn master_data(
         )
         .await?;
     state.db.touch_terminal(who.terminal_pk, now_ms()).await?;
-    let page = build_page(
+    let page = encode_page(
         after,
         &request,
         slice.changes,
         MAX_PAGE_BYTES,
         slice.server_version,
-    );
+    )
+    .map_err(|e| ApiError::sync(&e))?;
     debug_assert!(page.next_cursor.decode().is_ok());
-    let _: &Cursor = &page.next_cursor;
     let accepts_gzip = headers
         .get(header::ACCEPT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|p| p.trim().starts_with("gzip")));
-    let json = encode_body(&page, BodyEncoding::Identity).map_err(|e| ApiError::sync(&e))?;
-    if accepts_gzip && json.len() >= GZIP_MIN_BODY_BYTES {
-        let packed = kasa_sync_protocol::body::gzip(&json).map_err(|e| ApiError::sync(&e))?;
+    if accepts_gzip && page.json.len() >= GZIP_MIN_BODY_BYTES {
+        let packed = kasa_sync_protocol::body::gzip(&page.json).map_err(|e| ApiError::sync(&e))?;
         return Ok((
             [
                 (header::CONTENT_TYPE, "application/json"),
@@ -329,5 +328,5 @@ pub async fn master_data(
         )
             .into_response());
     }
-    Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response())
+    Ok(([(header::CONTENT_TYPE, "application/json")], page.json).into_response())
 }

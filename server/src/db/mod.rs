@@ -32,7 +32,7 @@
 
 use async_trait::async_trait;
 use kasa_domain::ErrorCode;
-use kasa_sync_protocol::{ChangeOp, Entity, MasterDataChange, Record};
+use kasa_sync_protocol::{ChangeOp, Entity, Record, StoredChange};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use thiserror::Error;
@@ -125,8 +125,10 @@ pub struct PublishOutcome {
 /// A slice of the change log as a terminal may see it.
 #[derive(Debug, Clone)]
 pub struct ChangeSlice {
-    /// Changes after the asked version, ascending, at most `limit + 1`.
-    pub changes: Vec<MasterDataChange>,
+    /// Changes after the asked version, ascending, at most `limit + 1`, with
+    /// `data` as the JSON text stored at publishing (the page is written from
+    /// it without parsing it again: [`kasa_sync_protocol::encode_page`]).
+    pub changes: Vec<StoredChange>,
     /// The tenant's newest version.
     pub server_version: u64,
 }

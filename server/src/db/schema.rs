@@ -5,7 +5,7 @@
 //! PostgreSQL). A binary refuses a database whose version is newer than its
 //! list. Append, never edit a released entry.
 
-use kasa_sync_protocol::{ChangeOp, Entity, MasterDataChange, RecordKind};
+use kasa_sync_protocol::{ChangeOp, Entity, RecordKind, StoredChange};
 
 use super::DbError;
 use crate::projection::JournalState;
@@ -186,49 +186,40 @@ pub fn kind_str(kind: RecordKind) -> &'static str {
 
 /// Wire name of an entity.
 pub fn entity_str(entity: Entity) -> &'static str {
-    match entity {
-        Entity::Product => "product",
-        Entity::Barcode => "barcode",
-        Entity::Price => "price",
-        Entity::PriceTier => "price_tier",
-        Entity::Promotion => "promotion",
-        Entity::Customer => "customer",
-        Entity::CustomerGroup => "customer_group",
-        Entity::TaxRate => "tax_rate",
-        Entity::User => "user",
-        Entity::Role => "role",
-    }
+    entity.as_str()
 }
 
 /// Wire name of an op.
 pub fn op_str(op: ChangeOp) -> &'static str {
-    match op {
-        ChangeOp::Upsert => "upsert",
-        ChangeOp::Delete => "delete",
-    }
+    op.as_str()
 }
 
-/// A stored change back in wire form.
+/// A stored change as the page writer takes it (`data` stays JSON text:
+/// it was written from a parsed value at publishing).
 pub fn change(
     version: i64,
     entity: &str,
     key: String,
     op: &str,
-    data: &str,
-) -> Result<MasterDataChange, DbError> {
+    data: String,
+) -> Result<StoredChange, DbError> {
     let bad = |what: &str| {
         DbError::Backend(format!(
             "stored master-data change {version} has a bad {what}"
         ))
     };
-    Ok(MasterDataChange {
+    Ok(StoredChange {
         version: u64::try_from(version).map_err(|_| bad("version"))?,
-        entity: serde_json::from_value(serde_json::Value::String(entity.to_owned()))
-            .map_err(|_| bad("entity"))?,
+        entity: Entity::ALL
+            .into_iter()
+            .find(|e| e.as_str() == entity)
+            .ok_or_else(|| bad("entity"))?,
         key,
-        op: serde_json::from_value(serde_json::Value::String(op.to_owned()))
-            .map_err(|_| bad("op"))?,
-        data: serde_json::from_str(data).map_err(|_| bad("data"))?,
+        op: [ChangeOp::Upsert, ChangeOp::Delete]
+            .into_iter()
+            .find(|o| o.as_str() == op)
+            .ok_or_else(|| bad("op"))?,
+        data_json: data,
     })
 }
 

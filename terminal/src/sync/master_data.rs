@@ -8,9 +8,12 @@
 //! the whole page with `sync.master_data_rejected`: the previous state and
 //! cursor stay, and the next round asks for the same page again.
 //!
-//! Every change is also kept verbatim in `sync_master_data` (entity, key,
-//! version, data): tax rates and roles have no till table yet and are held
-//! there; the others are applied to the catalog and user tables:
+//! Changes are applied to the catalog and user tables; tax rates and roles
+//! have no till table yet and are kept verbatim in `sync_master_data`
+//! (entity, key, version, data) — only they: a verbatim copy of every
+//! product and barcode doubled the work and the file of a first download
+//! (1,000,000 products = 2,000,000 extra rows) for data already held in
+//! the catalog tables.
 //!
 //! | entity | table | data fields read |
 //! |---|---|---|
@@ -21,16 +24,24 @@
 //! | promotion | `promotions`, `promotion_products` | a whole `kasa_domain::pricing::Promotion` |
 //! | customer / customer_group | `customers` / `customer_groups` | name, customer_group, credit_limit, balance |
 //! | user | `users` (key = login) | name, role, pin_hash, active |
+//! | tax_rate, role | `sync_master_data` only | — |
+//!
+//! Every statement is prepared once per connection (`prepare_cached`): a
+//! page is thousands of the same few statements. [`pull`] runs the page
+//! loop, fetching the next page while this one is written.
 //!
 //! CSV publishing at head office sends every field as a string, so numbers
 //! and booleans are read from strings too.
 
 use kasa_domain::pricing::Promotion;
 use kasa_sync_protocol::{ChangeOp, Entity, MasterDataChange, MasterDataPage};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{Transaction, params};
 use serde_json::Value;
 
 use super::SyncError;
+
+mod pull;
+pub use pull::{PullReport, pull};
 
 /// Apply `page` and save its cursor, in `tx` (the caller commits).
 pub fn apply_page(tx: &Transaction<'_>, page: &MasterDataPage) -> Result<(), SyncError> {
@@ -47,17 +58,9 @@ pub fn apply_page(tx: &Transaction<'_>, page: &MasterDataPage) -> Result<(), Syn
                 reason,
             }
         })?;
-        match change.op {
-            ChangeOp::Upsert => tx.execute(
-                "INSERT INTO sync_master_data (entity, key, version, data) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (entity, key) DO UPDATE SET version = excluded.version, data = excluded.data",
-                params![entity_name(change.entity), change.key, change.version as i64, change.data.to_string()],
-            )?,
-            ChangeOp::Delete => tx.execute(
-                "DELETE FROM sync_master_data WHERE entity = ?1 AND key = ?2",
-                params![entity_name(change.entity), change.key],
-            )?,
-        };
+        if matches!(change.entity, Entity::TaxRate | Entity::Role) {
+            keep_verbatim(tx, change)?;
+        }
     }
     let mut index = tx.prepare_cached(
         "INSERT OR REPLACE INTO product_search (rowid, name_norm) VALUES (?1, ?2)",
@@ -81,21 +84,37 @@ pub fn apply_page(tx: &Transaction<'_>, page: &MasterDataPage) -> Result<(), Syn
 
 /// The entity's wire name (`price_tier`).
 pub fn entity_name(entity: Entity) -> &'static str {
-    match entity {
-        Entity::Product => "product",
-        Entity::Barcode => "barcode",
-        Entity::Price => "price",
-        Entity::PriceTier => "price_tier",
-        Entity::Promotion => "promotion",
-        Entity::Customer => "customer",
-        Entity::CustomerGroup => "customer_group",
-        Entity::TaxRate => "tax_rate",
-        Entity::User => "user",
-        Entity::Role => "role",
-    }
+    entity.as_str()
+}
+
+/// Hold a change of an entity the till has no table for.
+fn keep_verbatim(tx: &Transaction<'_>, change: &MasterDataChange) -> Result<(), SyncError> {
+    let entity = entity_name(change.entity);
+    match change.op {
+        ChangeOp::Upsert => tx
+            .prepare_cached(
+                "INSERT INTO sync_master_data (entity, key, version, data) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (entity, key) DO UPDATE SET version = excluded.version, data = excluded.data",
+            )?
+            .execute(params![
+                entity,
+                change.key,
+                change.version as i64,
+                change.data.to_string()
+            ])?,
+        ChangeOp::Delete => tx
+            .prepare_cached("DELETE FROM sync_master_data WHERE entity = ?1 AND key = ?2")?
+            .execute(params![entity, change.key])?,
+    };
+    Ok(())
 }
 
 type Applied = Result<(), String>;
+
+/// Run `sql` through the connection's statement cache.
+fn exec(tx: &Transaction<'_>, sql: &str, params: impl rusqlite::Params) -> rusqlite::Result<usize> {
+    tx.prepare_cached(sql)?.execute(params)
+}
 
 fn apply_change(
     tx: &Transaction<'_>,
@@ -110,7 +129,8 @@ fn apply_change(
         (Entity::Product, ChangeOp::Delete) => {
             // products are never deleted on the till (documents refer to
             // them); a delete archives the product
-            tx.execute(
+            exec(
+                tx,
                 "UPDATE products SET lifecycle = 'ARCHIVED' WHERE sku = ?1",
                 [key],
             )
@@ -124,7 +144,8 @@ fn apply_change(
                     .map_err(|_| format!("multiplier {m:?} is not a whole number"))
             })?;
             let gtin = kasa_domain::barcode::to_gtin14(key).unwrap_or_else(|_| key.to_owned());
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO barcodes (gtin, code, sku, multiplier) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (gtin) DO UPDATE SET code = excluded.code, sku = excluded.sku,
                     multiplier = excluded.multiplier",
@@ -135,7 +156,8 @@ fn apply_change(
         }
         (Entity::Barcode, ChangeOp::Delete) => {
             let gtin = kasa_domain::barcode::to_gtin14(key).unwrap_or_else(|_| key.to_owned());
-            tx.execute(
+            exec(
+                tx,
                 "DELETE FROM barcodes WHERE gtin = ?1 OR code = ?2",
                 params![gtin, key],
             )
@@ -146,7 +168,8 @@ fn apply_change(
             let (sku, key_store) = key.split_once('/').unwrap_or((key, ""));
             let store = text(data, "store").unwrap_or(key_store);
             if op == ChangeOp::Delete {
-                tx.execute(
+                exec(
+                    tx,
                     "DELETE FROM price_tiers WHERE sku = ?1 AND kind = 'base' AND store_id = ?2",
                     params![sku, key_store],
                 )
@@ -172,7 +195,7 @@ fn apply_change(
                 // key layout `sku/kind/group/min_qty` as the example publishes
                 let parts: Vec<&str> = key.split('/').collect();
                 if let [sku, kind, group, min_qty] = parts[..] {
-                    tx.execute(
+                    exec(tx,
                         "DELETE FROM price_tiers WHERE sku = ?1 AND kind = ?2 AND customer_group = ?3 AND min_qty = ?4",
                         params![sku, kind, group, min_qty],
                     )
@@ -201,7 +224,7 @@ fn apply_change(
                 serde_json::from_value(value).map_err(|e| format!("not a promotion: {e}"))?;
             let body = serde_json::to_string(&promotion).map_err(|e| e.to_string())?;
             const DATETIME: &str = "%Y-%m-%dT%H:%M:%S";
-            tx.execute(
+            exec(tx,
                 "INSERT INTO promotions (id, body, starts_at, ends_at, stores) VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (id) DO UPDATE SET body = excluded.body, starts_at = excluded.starts_at,
                     ends_at = excluded.ends_at, stores = excluded.stores",
@@ -214,13 +237,15 @@ fn apply_change(
                 ],
             )
             .map_err(sql)?;
-            tx.execute(
+            exec(
+                tx,
                 "DELETE FROM promotion_products WHERE promotion_id = ?1",
                 [key],
             )
             .map_err(sql)?;
             for sku in promotion.skus() {
-                tx.execute(
+                exec(
+                    tx,
                     "INSERT OR IGNORE INTO promotion_products (promotion_id, sku) VALUES (?1, ?2)",
                     params![key, sku],
                 )
@@ -229,17 +254,18 @@ fn apply_change(
             Ok(())
         }
         (Entity::Promotion, ChangeOp::Delete) => {
-            tx.execute(
+            exec(
+                tx,
                 "DELETE FROM promotion_products WHERE promotion_id = ?1",
                 [key],
             )
             .map_err(sql)?;
-            tx.execute("DELETE FROM promotions WHERE id = ?1", [key])
-                .map_err(sql)?;
+            exec(tx, "DELETE FROM promotions WHERE id = ?1", [key]).map_err(sql)?;
             Ok(())
         }
         (Entity::CustomerGroup, ChangeOp::Upsert) => {
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO customer_groups (code, name) VALUES (?1, ?2)
                  ON CONFLICT (code) DO UPDATE SET name = excluded.name",
                 params![key, text(data, "name").unwrap_or(key)],
@@ -251,14 +277,16 @@ fn apply_change(
             let name = required(data, "name")?;
             let group = text(data, "customer_group").filter(|g| !g.is_empty());
             if let Some(group) = group {
-                tx.execute(
+                exec(
+                    tx,
                     "INSERT OR IGNORE INTO customer_groups (code, name) VALUES (?1, ?1)",
                     [group],
                 )
                 .map_err(sql)?;
             }
             let money = |field| decimal(data, field).map(|d| d.unwrap_or_else(|| "0".to_owned()));
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO customers (code, name, customer_group, credit_limit, balance)
                  VALUES (?1, ?2, ?3, ?4, ?5)
                  ON CONFLICT (code) DO UPDATE SET name = excluded.name,
@@ -278,7 +306,8 @@ fn apply_change(
                 );
             }
             let active = boolean(data, "active")?.unwrap_or(true);
-            tx.execute(
+            exec(
+                tx,
                 "INSERT INTO users (login, name, role, pin_hash, active, created_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, strftime('%Y-%m-%dT%H:%M:%S', 'now'))
                  ON CONFLICT (login) DO UPDATE SET name = excluded.name, role = excluded.role,
@@ -296,8 +325,7 @@ fn apply_change(
         }
         (Entity::User, ChangeOp::Delete) => {
             // users stay (documents name them); a delete deactivates
-            tx.execute("UPDATE users SET active = 0 WHERE login = ?1", [key])
-                .map_err(sql)?;
+            exec(tx, "UPDATE users SET active = 0 WHERE login = ?1", [key]).map_err(sql)?;
             Ok(())
         }
         (Entity::Customer | Entity::CustomerGroup, ChangeOp::Delete) => Ok(()),
@@ -332,8 +360,15 @@ fn upsert_product(
         ),
         Some(other) => return Err(format!("plu {other} is not a number")),
     };
-    let id: i64 = tx
-        .query_row(
+    let name_norm = search_form(name);
+    let tracks_batches = boolean(data, "tracks_batches")?.unwrap_or(false);
+    let markup = decimal(data, "markup_percent")?;
+    let cost = decimal(data, "cost")?;
+    let sql = |e: rusqlite::Error| e.to_string();
+    // no RETURNING: SQLite buffers returned rows in a temporary table per
+    // statement, which cost more than looking the id up again (measured)
+    exec(
+        tx,
             "INSERT INTO products (sku, name, name_norm, product_group, brand, unit, vat_class,
                 lifecycle, plu, tracks_batches, markup_percent, cost)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
@@ -341,26 +376,30 @@ fn upsert_product(
                 product_group = excluded.product_group, brand = excluded.brand, unit = excluded.unit,
                 vat_class = excluded.vat_class, lifecycle = excluded.lifecycle, plu = excluded.plu,
                 tracks_batches = excluded.tracks_batches, markup_percent = excluded.markup_percent,
-                cost = excluded.cost
-             RETURNING id",
-            params![
+                cost = excluded.cost",
+        params![
                 sku,
                 name,
-                search_form(name),
+                name_norm,
                 text(data, "group").unwrap_or(""),
                 text(data, "brand").unwrap_or(""),
                 unit,
-                text(data, "vat_class").filter(|v| !v.is_empty()).unwrap_or("standard"),
+                text(data, "vat_class")
+                    .filter(|v| !v.is_empty())
+                    .unwrap_or("standard"),
                 lifecycle,
                 plu,
-                boolean(data, "tracks_batches")?.unwrap_or(false),
-                decimal(data, "markup_percent")?,
-                decimal(data, "cost")?,
+                tracks_batches,
+                markup,
+                cost,
             ],
-            |r| r.get(0),
-        )
-        .map_err(|e| e.to_string())?;
-    search_rows.push((id, search_form(name)));
+    )
+    .map_err(sql)?;
+    let id: i64 = tx
+        .prepare_cached("SELECT id FROM products WHERE sku = ?1")
+        .and_then(|mut find| find.query_row([sku], |r| r.get(0)))
+        .map_err(sql)?;
+    search_rows.push((id, name_norm));
     if let Some(price) = decimal(data, "price")? {
         upsert_tier(tx, sku, "base", "", "", "", &price, "", None)?;
     }
@@ -379,29 +418,16 @@ fn upsert_tier(
     valid_from: &str,
     valid_to: Option<&str>,
 ) -> Applied {
-    let existing: Option<i64> = tx
-        .query_row(
-            "SELECT id FROM price_tiers WHERE sku = ?1 AND kind = ?2 AND store_id = ?3
-               AND customer_group = ?4 AND min_qty = ?5 AND valid_from = ?6",
-            params![sku, kind, store, customer_group, min_qty, valid_from],
-            |r| r.get(0),
-        )
-        .optional()
-        .map_err(|e| e.to_string())?;
-    let result = match existing {
-        Some(id) => tx.execute(
-            "UPDATE price_tiers SET price = ?1, valid_to = ?2 WHERE id = ?3",
-            params![price, valid_to, id],
-        ),
-        None => tx.execute(
-            "INSERT INTO price_tiers (sku, kind, store_id, customer_group, min_qty, price, valid_from, valid_to)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![sku, kind, store, customer_group, min_qty, price, valid_from, valid_to],
-        ),
-    };
-    result
-        .map(|_| ())
-        .map_err(|e| format!("{e} (is product {sku} published?)"))
+    exec(
+        tx,
+        "INSERT INTO price_tiers (sku, kind, store_id, customer_group, min_qty, price, valid_from, valid_to)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (sku, kind, store_id, customer_group, min_qty, valid_from)
+            DO UPDATE SET price = excluded.price, valid_to = excluded.valid_to",
+        params![sku, kind, store, customer_group, min_qty, price, valid_from, valid_to],
+    )
+    .map(|_| ())
+    .map_err(|e| format!("{e} (is product {sku} published?)"))
 }
 
 fn text<'a>(data: &'a Value, field: &str) -> Option<&'a str> {

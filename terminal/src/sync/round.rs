@@ -3,12 +3,9 @@
 use std::sync::mpsc;
 
 use chrono::Utc;
-use kasa_sync_protocol::http::{HELLO_PATH, MASTER_DATA_PATH, UPLOAD_PATH, UPLOAD_STATUS_PATH};
+use kasa_sync_protocol::http::{HELLO_PATH, UPLOAD_PATH, UPLOAD_STATUS_PATH};
 use kasa_sync_protocol::limits::DEFAULT_PAGE_CHANGES;
-use kasa_sync_protocol::{
-    Ack, Capabilities, Hello, HelloReply, MasterDataPage, MasterDataPageRequest, check_page,
-    plan_upload,
-};
+use kasa_sync_protocol::{Ack, Capabilities, Hello, HelloReply, plan_upload};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
@@ -439,27 +436,9 @@ fn pull_master_data(
     options: &SyncOptions,
     report: &mut RoundReport,
 ) -> Result<(), SyncError> {
-    for _ in 0..MAX_PAGES_PER_ROUND {
-        let cursor: Option<String> = store.conn().query_row(
-            "SELECT master_data_cursor FROM sync_state WHERE id = 1",
-            [],
-            |r| r.get(0),
-        )?;
-        let request = MasterDataPageRequest {
-            cursor: cursor.map(kasa_sync_protocol::Cursor),
-            limit: options.page_limit,
-        };
-        let page: MasterDataPage = office.post(MASTER_DATA_PATH, &request)?;
-        check_page(&page, &request)?;
-        let tx = store.write_tx()?;
-        master_data::apply_page(&tx, &page)?;
-        tx.commit()?;
-        report.pages += 1;
-        report.changes += page.changes.len() as u64;
-        if !page.has_more {
-            break;
-        }
-    }
+    let pulled = master_data::pull(store, office, options.page_limit, MAX_PAGES_PER_ROUND)?;
+    report.pages += pulled.pages;
+    report.changes += pulled.changes;
     Ok(())
 }
 

@@ -392,10 +392,10 @@ impl Database for SqliteDatabase {
                     ))
                 },
             )?;
-            let mut changes = Vec::new();
+            let mut changes = Vec::with_capacity(limit as usize + 1);
             for row in rows {
                 let (version, entity, key, op, data) = row?;
-                changes.push(schema::change(version, &entity, key, &op, &data)?);
+                changes.push(schema::change(version, &entity, key, &op, data)?);
             }
             Ok(ChangeSlice {
                 changes,
