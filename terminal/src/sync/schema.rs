@@ -13,8 +13,10 @@
 ///   for `confirmed` (set when head office acknowledges it).
 /// - `sync_state`: one row: last success / error, the server's acknowledged
 ///   sequence and the master-data cursor.
-/// - `sync_master_data`: every master-data change as last received (tax
-///   rates and roles live only here for now).
+/// - `sync_master_data`: master-data changes of entities the till has no
+///   table for yet (tax rates and roles), as last received. (Tills that
+///   pulled before this rule also hold copies of other entities here; they
+///   are no longer read or updated.)
 pub(crate) const V1: &str = "
 CREATE TABLE sync_enrolment (
     id INTEGER PRIMARY KEY CHECK (id = 1),
