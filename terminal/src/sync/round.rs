@@ -1,5 +1,6 @@
 //! Enrolment and one sync round.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 
 use chrono::Utc;
