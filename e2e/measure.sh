@@ -19,7 +19,7 @@ for _ in $(seq 1 100); do [ -e "/tmp/.X11-unix/X$N" ] && break; sleep 0.05; done
 # One start: launch -> the "interactive" line (the UI's first screen answers
 # keys). Timed from this shell's clock before the launch to the epoch the app
 # logs, so the process start, dynamic linking and the malloc-tunables re-exec
-# (src-tauri/src/malloc_tunables.rs) are included; the app's own count from
+# (src-tauri/src/process_env.rs) are included; the app's own count from
 # its main() is shown next to it.
 start_once() { # <label> <log> <app args...>
   local label="$1" log="$2"; shift 2

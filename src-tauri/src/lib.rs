@@ -17,7 +17,7 @@ pub mod demo_head_office;
 pub mod devices;
 pub mod dto;
 pub mod error;
-pub mod malloc_tunables;
+pub mod process_env;
 pub mod receipt;
 pub mod state;
 pub mod sync;
@@ -88,7 +88,7 @@ fn stop_sync(app: &tauri::AppHandle) {
 
 /// Start the app with the process's arguments.
 pub fn run() {
-    malloc_tunables::reexec_with_fixed_mmap_threshold();
+    process_env::reexec_with_till_env();
     let started = std::time::Instant::now();
     let args = match args::Args::parse(std::env::args().skip(1)) {
         Ok(a) => a,

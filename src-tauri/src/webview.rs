@@ -1,24 +1,27 @@
-//! WebKitGTK settings for the till's one window.
+//! WebKitGTK settings for the till's one window: no hardware
+//! acceleration (`HardwareAccelerationPolicy::Never`).
 //!
-//! The till shows one local page that never navigates, so the browser
-//! features a web browser needs cost memory and frames for nothing:
+//! With accelerated compositing WebKit paints through OpenGL; where no
+//! GPU driver is in use (Xvfb, the virtual machines and thin clients
+//! many tills are) that is Mesa's llvmpipe on the CPU, and the frame
+//! after a sale line is added took 70–230 ms once the line list
+//! scrolled (measured: scan → painted p99 201–324 ms composited,
+//! 12–17 ms not; BENCHMARKS.md). The composited web process also held
+//! ~95 MB more resident memory. The till's screens are a table, a few
+//! buttons and dialogs: the CPU paints them in a few milliseconds. A
+//! till with a real GPU can opt back in with `KASA_WEBVIEW_GPU=1`
+//! (WebKit's own default policy is then kept).
 //!
-//! - **Hardware acceleration off** (`HardwareAccelerationPolicy::Never`).
-//!   With accelerated compositing WebKit paints through OpenGL; where no
-//!   GPU driver is in use (Xvfb, the virtual machines and thin clients
-//!   many tills are) that is Mesa's llvmpipe on the CPU, and the frame
-//!   after a sale line is added took 70–230 ms once the line list
-//!   scrolled (measured: scan → painted p99 201 ms composited, 30 ms
-//!   not; BENCHMARKS.md). The composited web process also held ~95 MB
-//!   more resident memory. A till with a real GPU can opt back in with
-//!   `KASA_WEBVIEW_GPU=1` (WebKit's own default policy is then kept).
-//! - **Cache model `DocumentViewer`**: no memory cache for other pages,
-//!   no back/forward page cache — there is one page and no navigation.
-//! - **No developer extras in release builds** (the inspector keeps
-//!   its own state in the web process).
+//! [`crate::process_env`] also starts the processes with
+//! `WEBKIT_DISABLE_COMPOSITING_MODE=1`, which is what makes the web
+//! process start uncomposited (this setting arrives after the page has
+//! started); the setting here keeps the policy when that re-exec is
+//! turned off (`KASA_NO_REEXEC=1`).
 //!
-//! Everything here is a WebKit setting on Linux; other platforms keep
-//! their webview's defaults.
+//! Not adopted: the `DocumentViewer` cache model and turning the page
+//! cache off (not measured to help within the time given; one page,
+//! no navigation); developer extras are already off in release builds
+//! (wry enables them only with devtools).
 
 /// Apply the settings to the main window's webview (called once from
 /// the app's setup hook). A failure is logged, not fatal: the till
@@ -29,30 +32,21 @@ pub fn configure<R: tauri::Runtime>(app: &tauri::App<R>) {
         return;
     };
     let gpu = std::env::var_os("KASA_WEBVIEW_GPU").is_some_and(|v| v == "1");
-    if let Err(e) = window.with_webview(move |w| apply(&w, gpu)) {
+    if gpu {
+        return;
+    }
+    if let Err(e) = window.with_webview(apply) {
         eprintln!("kasa-desktop: webview settings not applied ({e}); WebKit defaults are used");
     }
 }
 
 #[cfg(target_os = "linux")]
-fn apply(w: &tauri::webview::PlatformWebview, gpu: bool) {
-    use webkit2gtk::{
-        CacheModel, HardwareAccelerationPolicy, SettingsExt, WebContextExt, WebViewExt,
-    };
-    let view = w.inner();
-    if let Some(context) = view.context() {
-        context.set_cache_model(CacheModel::DocumentViewer);
-    }
-    if let Some(settings) = WebViewExt::settings(&view) {
-        if !gpu {
-            settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
-        }
-        settings.set_enable_page_cache(false);
-        if !cfg!(debug_assertions) {
-            settings.set_enable_developer_extras(false);
-        }
+fn apply(w: tauri::webview::PlatformWebview) {
+    use webkit2gtk::{HardwareAccelerationPolicy, SettingsExt, WebViewExt};
+    if let Some(settings) = WebViewExt::settings(&w.inner()) {
+        settings.set_hardware_acceleration_policy(HardwareAccelerationPolicy::Never);
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn apply(_: &tauri::webview::PlatformWebview, _: bool) {}
+fn apply(_: tauri::webview::PlatformWebview) {}
