@@ -53,6 +53,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sync_v2_trust",
         sql: crate::sync::schema::V2,
     },
+    Migration {
+        name: "sync_v3_master_data_pending",
+        sql: crate::sync::schema::V3,
+    },
 ];
 
 /// Apply the missing migrations; refuse a database newer than this binary.

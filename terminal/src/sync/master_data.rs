@@ -4,9 +4,13 @@
 //! till's tables and the page's cursor is saved in the same transaction, so
 //! the till never shows half a page and never re-applies or skips one after
 //! a crash. A change the till cannot apply (a product without a name, a
-//! barcode of an unknown product, a promotion that does not parse) fails
-//! the whole page with `sync.master_data_rejected`: the previous state and
-//! cursor stay, and the next round asks for the same page again.
+//! barcode multiplier that is not a number, a promotion that does not
+//! parse) fails the whole page with `sync.master_data_rejected`: the
+//! previous state and cursor stay, and the next round asks for the same
+//! page again. A barcode, price or price tier of a product the till does
+//! not have yet is not a fault: pages carry the newest change of each key,
+//! so a product edited after its barcodes arrives after them. It waits in
+//! the sync schema until its product arrives ([`pending`]).
 //!
 //! Changes are applied to the catalog and user tables; tax rates and roles
 //! have no till table yet and are kept verbatim in `sync_master_data`
@@ -40,7 +44,10 @@ use serde_json::Value;
 
 use super::SyncError;
 
+mod pending;
 mod pull;
+pub use pending::count as pending_count;
+use pending::{Pending, is_missing_product};
 pub use pull::{PullReport, pull};
 
 /// Apply `page` and save its cursor, in `tx` (the caller commits).
@@ -49,8 +56,9 @@ pub fn apply_page(tx: &Transaction<'_>, page: &MasterDataPage) -> Result<(), Syn
     // catalog import does: FTS5 flushes pending terms at every statement
     // savepoint, so interleaving them would write one tiny segment per row.
     let mut search_rows: Vec<(i64, String)> = Vec::new();
+    let mut pending = Pending::load(tx)?;
     for change in &page.changes {
-        apply_change(tx, change, &mut search_rows).map_err(|reason| {
+        apply_change(tx, change, &mut pending, &mut search_rows).map_err(|reason| {
             SyncError::MasterDataRejected {
                 version: change.version,
                 entity: entity_name(change.entity),
@@ -119,16 +127,28 @@ fn exec(tx: &Transaction<'_>, sql: &str, params: impl rusqlite::Params) -> rusql
 fn apply_change(
     tx: &Transaction<'_>,
     change: &MasterDataChange,
+    pending: &mut Pending,
     search_rows: &mut Vec<(i64, String)>,
 ) -> Applied {
     let key = change.key.as_str();
     let data = &change.data;
     let sql = |e: rusqlite::Error| e.to_string();
+    // a dependent of a product: written, held until its product arrives,
+    // or (deletes) gone — either way an older pending version is superseded
+    let dependent = |written: rusqlite::Result<usize>, sku: &str, pending: &mut Pending| {
+        match written {
+            Ok(_) => pending.supersede(tx, change),
+            Err(e) if is_missing_product(&e) => pending.hold(tx, change, sku),
+            Err(e) => Err(e),
+        }
+        .map_err(sql)
+    };
     match (change.entity, change.op) {
-        (Entity::Product, ChangeOp::Upsert) => upsert_product(tx, key, data, search_rows),
+        (Entity::Product, ChangeOp::Upsert) => upsert_product(tx, key, data, pending, search_rows),
         (Entity::Product, ChangeOp::Delete) => {
             // products are never deleted on the till (documents refer to
-            // them); a delete archives the product
+            // them); a delete archives the product (its barcodes, prices
+            // and pending dependents stay)
             exec(
                 tx,
                 "UPDATE products SET lifecycle = 'ARCHIVED' WHERE sku = ?1",
@@ -144,40 +164,37 @@ fn apply_change(
                     .map_err(|_| format!("multiplier {m:?} is not a whole number"))
             })?;
             let gtin = kasa_domain::barcode::to_gtin14(key).unwrap_or_else(|_| key.to_owned());
-            exec(
+            let written = exec(
                 tx,
                 "INSERT INTO barcodes (gtin, code, sku, multiplier) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (gtin) DO UPDATE SET code = excluded.code, sku = excluded.sku,
                     multiplier = excluded.multiplier",
                 params![gtin, key, sku, multiplier.max(1)],
-            )
-            .map_err(|e| format!("{e} (is product {sku} published?)"))?;
-            Ok(())
+            );
+            dependent(written, sku, pending)
         }
         (Entity::Barcode, ChangeOp::Delete) => {
             let gtin = kasa_domain::barcode::to_gtin14(key).unwrap_or_else(|_| key.to_owned());
-            exec(
+            let written = exec(
                 tx,
                 "DELETE FROM barcodes WHERE gtin = ?1 OR code = ?2",
                 params![gtin, key],
-            )
-            .map_err(sql)?;
-            Ok(())
+            );
+            dependent(written, key, pending)
         }
         (Entity::Price, op) => {
             let (sku, key_store) = key.split_once('/').unwrap_or((key, ""));
             let store = text(data, "store").unwrap_or(key_store);
             if op == ChangeOp::Delete {
-                exec(
+                let written = exec(
                     tx,
                     "DELETE FROM price_tiers WHERE sku = ?1 AND kind = 'base' AND store_id = ?2",
                     params![sku, key_store],
-                )
-                .map_err(sql)?;
-                return Ok(());
+                );
+                return dependent(written, sku, pending);
             }
             let price = decimal(data, "price")?.ok_or("price is missing")?;
-            upsert_tier(
+            let written = upsert_tier(
                 tx,
                 sku,
                 "base",
@@ -187,25 +204,27 @@ fn apply_change(
                 &price,
                 text(data, "valid_from").unwrap_or(""),
                 text(data, "valid_to"),
-            )
+            );
+            dependent(written, sku, pending)
         }
         (Entity::PriceTier, op) => {
             let sku = text(data, "sku").unwrap_or_else(|| key.split('/').next().unwrap_or(key));
             if op == ChangeOp::Delete {
                 // key layout `sku/kind/group/min_qty` as the example publishes
                 let parts: Vec<&str> = key.split('/').collect();
-                if let [sku, kind, group, min_qty] = parts[..] {
-                    exec(tx,
+                let written = match parts[..] {
+                    [sku, kind, group, min_qty] => exec(
+                        tx,
                         "DELETE FROM price_tiers WHERE sku = ?1 AND kind = ?2 AND customer_group = ?3 AND min_qty = ?4",
                         params![sku, kind, group, min_qty],
-                    )
-                    .map_err(sql)?;
-                }
-                return Ok(());
+                    ),
+                    _ => Ok(0),
+                };
+                return dependent(written, sku, pending);
             }
             let kind = text(data, "kind").unwrap_or("group");
             let price = decimal(data, "price")?.ok_or("price is missing")?;
-            upsert_tier(
+            let written = upsert_tier(
                 tx,
                 sku,
                 kind,
@@ -215,7 +234,8 @@ fn apply_change(
                 &price,
                 text(data, "valid_from").unwrap_or(""),
                 text(data, "valid_to"),
-            )
+            );
+            dependent(written, sku, pending)
         }
         (Entity::Promotion, ChangeOp::Upsert) => {
             let mut value = data.clone();
@@ -338,6 +358,7 @@ fn upsert_product(
     tx: &Transaction<'_>,
     sku: &str,
     data: &Value,
+    pending: &mut Pending,
     search_rows: &mut Vec<(i64, String)>,
 ) -> Applied {
     let name = required(data, "name")?;
@@ -400,8 +421,20 @@ fn upsert_product(
         .and_then(|mut find| find.query_row([sku], |r| r.get(0)))
         .map_err(sql)?;
     search_rows.push((id, name_norm));
+    // dependents that came before the product: older than it, so written
+    // before its own base price (which wins over a pending chain-wide price)
+    for held in pending.release(tx, sku)? {
+        apply_change(tx, &held, pending, search_rows).map_err(|reason| {
+            format!(
+                "{} {} (version {}): {reason}",
+                held.entity.as_str(),
+                held.key,
+                held.version
+            )
+        })?;
+    }
     if let Some(price) = decimal(data, "price")? {
-        upsert_tier(tx, sku, "base", "", "", "", &price, "", None)?;
+        upsert_tier(tx, sku, "base", "", "", "", &price, "", None).map_err(sql)?;
     }
     Ok(())
 }
@@ -417,7 +450,7 @@ fn upsert_tier(
     price: &str,
     valid_from: &str,
     valid_to: Option<&str>,
-) -> Applied {
+) -> rusqlite::Result<usize> {
     exec(
         tx,
         "INSERT INTO price_tiers (sku, kind, store_id, customer_group, min_qty, price, valid_from, valid_to)
@@ -426,8 +459,6 @@ fn upsert_tier(
             DO UPDATE SET price = excluded.price, valid_to = excluded.valid_to",
         params![sku, kind, store, customer_group, min_qty, price, valid_from, valid_to],
     )
-    .map(|_| ())
-    .map_err(|e| format!("{e} (is product {sku} published?)"))
 }
 
 fn text<'a>(data: &'a Value, field: &str) -> Option<&'a str> {

@@ -75,3 +75,19 @@ CREATE TABLE sync_trust (
     set_at TEXT NOT NULL
 ) STRICT;
 ";
+
+/// Master-data changes waiting for their product (see
+/// `crate::sync::master_data::pending`): a barcode, price or price tier
+/// that arrived before the product it names. Written and emptied in the
+/// transactions of the pages, with their cursor; never read by lookups.
+pub(crate) const V3: &str = "
+CREATE TABLE sync_master_data_pending (
+    entity TEXT NOT NULL,
+    key TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (entity, key)
+) STRICT;
+CREATE INDEX sync_master_data_pending_by_sku ON sync_master_data_pending (sku);
+";

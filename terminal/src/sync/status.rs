@@ -48,6 +48,9 @@ pub struct SyncStatus {
     pub master_data_version: u64,
     /// Newest version head office had at the last pull.
     pub server_version: u64,
+    /// Barcodes, prices and tiers received before their product, waiting
+    /// for it (not in the catalog yet).
+    pub master_data_pending: u64,
     /// The extra CA trusted for head office's https address, if one was set.
     pub extra_ca: Option<trust::StoredCa>,
 }
@@ -121,6 +124,7 @@ pub fn status(conn: &Connection, now: DateTime<Utc>) -> Result<SyncStatus, SyncE
         master_data_cursor: cursor,
         master_data_version: md_version as u64,
         server_version: server_version as u64,
+        master_data_pending: super::master_data::pending_count(conn)?,
         extra_ca: trust::stored_ca_summary(conn)?,
     })
 }
@@ -188,6 +192,12 @@ pub fn describe_status(status: &SyncStatus) -> String {
         "master data   version {} of {}\n",
         status.master_data_version, status.server_version
     ));
+    if status.master_data_pending > 0 {
+        out.push_str(&format!(
+            "waiting       {} barcodes/prices for products not received yet\n",
+            status.master_data_pending
+        ));
+    }
     if let Some(ca) = &status.extra_ca {
         out.push_str(&format!(
             "trusted CA    {} ({} certificate(s), set {}) besides the system's roots\n",
