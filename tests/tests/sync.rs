@@ -291,7 +291,9 @@ fn master_data_arrives_by_pages_and_a_bad_page_changes_nothing() {
         (
             Entity::Barcode,
             "3800000000105",
-            Some(json!({"sku": "NO-SUCH-SKU"})),
+            // a barcode of a product not yet on the till waits for it; a
+            // multiplier that is not a number cannot be applied
+            Some(json!({"sku": "TEA", "multiplier": "six"})),
         ),
     ]);
     let err = till.round().unwrap_err();
