@@ -25,7 +25,7 @@ start_once() { # <label> <log> <app args...>
   local label="$1" log="$2"; shift 2
   local t0; t0=$(date +%s%3N)
   "$APP" "$@" >/dev/null 2>"$log" & local pid=$!
-  for _ in $(seq 1 300); do grep -q "interactive" "$log" && break; sleep 0.05; done
+  for _ in $(seq 1 300); do grep -q "interactive" "$log" 2>/dev/null && break; sleep 0.05; done
   kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true
   local line epoch
   line=$(grep -o "interactive [0-9]* ms after start (epoch_ms [0-9]*)" "$log" || true)
