@@ -85,6 +85,10 @@ pub fn extend_series(tx: &Transaction<'_>, terminal_id: &str) -> Result<usize, S
         "INSERT INTO sync_records (seq, outbox_seq, record_id, kind, document_type, created_at,
             payload, encoded_len) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
+    // a record's compact length is its envelope's with a one-byte payload,
+    // less that byte, plus the payload text: no copy of the payload to count it
+    let placeholder: &RawValue =
+        serde_json::from_str("0").map_err(|e| SyncError::Protocol(e.to_string()))?;
     for (outbox_seq, record_id, kind, payload, created_at) in &rows {
         let row = OutboxRow {
             outbox_seq: *outbox_seq,
@@ -101,11 +105,13 @@ pub fn extend_series(tx: &Transaction<'_>, terminal_id: &str) -> Result<usize, S
                 kind: record.kind,
                 document_type: Some(&record.document_type),
                 created_at: record.created_at,
-                payload: record.payload.as_ref(),
+                payload: placeholder,
             };
             let encoded_len = serde_json::to_vec(&wire)
                 .map_err(|e| SyncError::Protocol(e.to_string()))?
-                .len();
+                .len()
+                - 1
+                + record.payload.len();
             insert.execute(params![
                 next_seq as i64,
                 outbox_seq,
@@ -115,7 +121,7 @@ pub fn extend_series(tx: &Transaction<'_>, terminal_id: &str) -> Result<usize, S
                 record
                     .created_at
                     .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-                record.payload.get(),
+                record.payload.as_ref(),
                 encoded_len as i64,
             ])?;
             next_seq += 1;
@@ -133,14 +139,14 @@ struct OutboxRow<'a> {
     created_at: &'a str,
 }
 
-/// A wire record cut from an outbox row; the payload is the JSON text
-/// sent, validated but never rebuilt.
+/// A wire record cut from an outbox row; the payload is the compact JSON
+/// text sent, validated but never rebuilt.
 struct CutRecord<'a> {
     id: String,
     kind: RecordKind,
     document_type: String,
     created_at: DateTime<Utc>,
-    payload: std::borrow::Cow<'a, RawValue>,
+    payload: Cow<'a, str>,
 }
 
 /// What the cut needs of a stored document (the rest travels verbatim).
@@ -178,8 +184,6 @@ fn records_of_outbox_row<'a>(
         .record_id
         .parse()
         .map_err(|e| damaged(format!("record id {:?}: {e}", row.record_id)))?;
-    let payload: &'a RawValue =
-        serde_json::from_str(row.payload).map_err(|e| damaged(format!("payload: {e}")))?;
     let document: DocumentParts<'a> = serde_json::from_str(row.payload)
         .map_err(|e| damaged(format!("payload is not a stored document: {e}")))?;
     let created_at =
@@ -192,14 +196,14 @@ fn records_of_outbox_row<'a>(
         payload,
     };
     let mut out = Vec::with_capacity(document.movements.len() + 2);
-    out.push(record(id, RecordKind::Document, Cow::Borrowed(payload)));
+    out.push(record(id, RecordKind::Document, Cow::Borrowed(row.payload)));
     for movement in document.movements {
         let MovementId { id } = serde_json::from_str(movement.get())
             .map_err(|e| damaged(format!("movement without an id: {e}")))?;
         out.push(record(
             id,
             RecordKind::StockMovement,
-            Cow::Borrowed(movement),
+            Cow::Borrowed(movement.get()),
         ));
     }
     if let Some(journal_seq) = document.journal_seq {
@@ -209,11 +213,10 @@ fn records_of_outbox_row<'a>(
         let text = serde_json::to_value(&entry)
             .map_err(|e| damaged(e.to_string()))?
             .to_string();
-        let value = RawValue::from_string(text).map_err(|e| damaged(e.to_string()))?;
         out.push(record(
             journal_record_id(id),
             RecordKind::JournalEntry,
-            Cow::Owned(value),
+            Cow::Owned(text),
         ));
     }
     Ok(out)

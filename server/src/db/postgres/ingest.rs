@@ -1,7 +1,8 @@
 //! The PostgreSQL ingest path (rules in [`crate::db`]): the terminal row
 //! locked `FOR UPDATE`, one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO
-//! NOTHING RETURNING seq` for the batch, projections as NUMERIC upserts in
-//! key order, one transaction.
+//! NOTHING RETURNING seq` for the batch, each projection as one NUMERIC
+//! upsert over `unnest` in key order (one round trip, not one per SKU), one
+//! transaction.
 
 use deadpool_postgres::Pool;
 use kasa_sync_protocol::Record;
@@ -75,21 +76,40 @@ pub(super) async fn ingest(
         .collect();
     let duplicates = (records.len() - inserted.len()) as u32;
     let delta = project(inserted.iter().copied());
-    for (sku, qty) in &delta.stock {
+    // one statement per projection, keys in sorted order (the deltas are
+    // BTreeMaps), so concurrent batches of one store lock rows in one order
+    if !delta.stock.is_empty() {
+        let (skus, qtys): (Vec<&str>, Vec<String>) = delta
+            .stock
+            .iter()
+            .map(|(sku, qty)| (sku.as_str(), qty.to_string()))
+            .unzip();
         tx.execute(
-            "INSERT INTO stock (store_pk, sku, qty) VALUES ($1, $2, $3::text::numeric)
+            "INSERT INTO stock (store_pk, sku, qty)
+             SELECT $1, s, q::numeric FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS u(s, q, n) ORDER BY n
              ON CONFLICT (store_pk, sku) DO UPDATE SET qty = stock.qty + EXCLUDED.qty",
-            &[&terminal.store_pk, sku, &qty.to_string()],
+            &[&terminal.store_pk, &skus, &qtys],
         )
         .await?;
     }
-    for ((day, tender), (documents, amount)) in &delta.sales {
+    if !delta.sales.is_empty() {
+        let mut days = Vec::with_capacity(delta.sales.len());
+        let mut tenders = Vec::with_capacity(delta.sales.len());
+        let mut documents = Vec::with_capacity(delta.sales.len());
+        let mut amounts = Vec::with_capacity(delta.sales.len());
+        for ((day, tender), (count, amount)) in &delta.sales {
+            days.push(day.as_str());
+            tenders.push(tender.as_str());
+            documents.push(*count);
+            amounts.push(amount.to_string());
+        }
         tx.execute(
             "INSERT INTO sales (store_pk, day, terminal_pk, tender, documents, amount)
-             VALUES ($1, $2, $3, $4, $5, $6::text::numeric)
+             SELECT $1, d, $2, t, c, a::numeric
+               FROM unnest($3::text[], $4::text[], $5::bigint[], $6::text[]) WITH ORDINALITY AS u(d, t, c, a, n) ORDER BY n
              ON CONFLICT (store_pk, day, terminal_pk, tender)
              DO UPDATE SET documents = sales.documents + EXCLUDED.documents, amount = sales.amount + EXCLUDED.amount",
-            &[&terminal.store_pk, day, &terminal.terminal_pk, tender, documents, &amount.to_string()],
+            &[&terminal.store_pk, &terminal.terminal_pk, &days, &tenders, &documents, &amounts],
         )
         .await?;
     }
