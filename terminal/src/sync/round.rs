@@ -282,9 +282,10 @@ enum Sent {
 /// ready), so the till's reading, encoding and confirming overlap head
 /// office's ingest instead of adding to it. Requests still go strictly one
 /// after the other, in sequence order; a batch is marked confirmed only from
-/// head office's acknowledgement; after a refusal or a short acknowledgement
-/// nothing more is queued, the batch already in flight (if any) is answered
-/// or refused by head office before the round plans again.
+/// head office's acknowledgement; after a refusal, a short acknowledgement
+/// or any error nothing more is sent (a batch read ahead is dropped), and
+/// the request already in flight, if any, is answered before the round plans
+/// again or returns.
 struct Upload<'a> {
     office: &'a HeadOffice,
     enrolled: &'a Enrolment,

@@ -20,6 +20,14 @@
 //! protocol's exactly-once rests on that. Nothing is ever deleted: a
 //! confirmed record only gets `confirmed = 1`.
 //!
+//! Payloads are stored and sent as compact JSON text, never rebuilt: the
+//! document's is the outbox payload itself, a movement's is its text inside
+//! the document, and [`load_batch`] passes the stored text through serde
+//! as [`RawValue`], producing exactly the JSON of the protocol's
+//! `UploadBatch` (tested) at a fraction of the cost of parsing every
+//! payload into a value and serialising it again (catch-up bench in
+//! BENCHMARKS.md).
+//!
 //! Decision: the brief pictured "outbox seq = wire seq". That would put a
 //! sale's movements only inside the document payload, where head office's
 //! stock projection does not look, and the terminal's tests rely on one

@@ -6,7 +6,17 @@ use serde_json::json;
 
 use super::{load_batch, load_records};
 
-fn stored(rows: &[(i64, &str, &str, Option<&str>, &str, serde_json::Value)]) -> Connection {
+/// (seq, id, kind, document_type, created_at, payload) of a stored record.
+type Row<'a> = (
+    i64,
+    &'a str,
+    &'a str,
+    Option<&'a str>,
+    &'a str,
+    serde_json::Value,
+);
+
+fn stored(rows: &[Row<'_>]) -> Connection {
     let conn = Connection::open_in_memory().unwrap();
     conn.execute_batch(crate::sync::schema::V1).unwrap();
     for (seq, id, kind, document_type, created_at, payload) in rows {
