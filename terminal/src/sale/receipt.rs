@@ -56,9 +56,12 @@ pub fn receipt_of(settings: &TillSettings, sale: &SaleResult) -> Receipt {
     r.separator();
     for l in &sale.lines {
         r.line(l.name.clone());
+        // The item row shows the line before its discounts (total +
+        // discount, exact: no rounding here) and the discount row takes
+        // them off, so the amount column adds up to TOTAL.
         r.row(
             format!("  {} x {}", l.qty.normalize(), fixed(l.unit_price)),
-            fixed(l.total),
+            fixed(l.total + l.discount),
         );
         if !l.discount.is_zero() {
             r.row("  discount", format!("-{}", fixed(l.discount)));
@@ -380,5 +383,27 @@ mod tests {
             kind: BarcodeKind::Code128,
             data: "RE-0000000042".to_string(),
         }));
+    }
+    #[test]
+    fn a_discounted_line_shows_its_price_before_the_discount_so_the_column_adds_up() {
+        let settings = TillSettings::new("S001", "T01");
+        let m = |s: &str| Money::parse(s).unwrap();
+        let mut sale = known_sale();
+        // 5 % off the bread: 1.80 − 0.09 = 1.71; the sale total drops by 0.09.
+        sale.lines[0].discount = m("0.09");
+        sale.lines[0].total = m("1.71");
+        sale.total = m("20.71");
+        let t = texts(&receipt_of(&settings, &sale));
+        assert!(t.iter().any(|l| l == "  1 x 1.80 | 1.80"), "{t:?}");
+        assert!(t.iter().any(|l| l == "  discount | -0.09"), "{t:?}");
+        // Every amount between the item rows and TOTAL sums to TOTAL.
+        let total_at = t.iter().position(|l| l.starts_with("TOTAL")).unwrap();
+        let column: Money = t[..total_at]
+            .iter()
+            .filter(|l| l.starts_with("  "))
+            .filter_map(|l| l.rsplit_once(" | "))
+            .map(|(_, amount)| Money::parse(amount).unwrap())
+            .sum();
+        assert_eq!(column, sale.total, "{t:?}");
     }
 }
