@@ -242,7 +242,10 @@ fn dependents_before_their_product(backend: Backend, page_limit: u32) {
             ..SyncOptions::default()
         })
         .unwrap();
-    assert_eq!(report.changes, 31, "31 keys, each at its newest version: {report:?}");
+    assert_eq!(
+        report.changes, 31,
+        "31 keys, each at its newest version: {report:?}"
+    );
     for (sku, code) in skus.iter().zip(&codes) {
         assert_eq!(
             scanned(&till, code).as_deref(),
