@@ -162,6 +162,19 @@ fn malformed(reason: impl Into<String>) -> BatchError {
 
 /// Check a batch on its own. Returns the batch's compact-JSON size.
 pub fn validate_batch(batch: &UploadBatch, ctx: &BatchContext<'_>) -> Result<u64, BatchError> {
+    validate_batch_of_len(batch, batch.encoded_len(), ctx)
+}
+
+/// [`validate_batch`] for a batch whose JSON text is known to be `bytes`
+/// long — the (inflated) request body the server parsed it from. The byte
+/// limit is checked against that length instead of serialising the whole
+/// batch again to count it; a till sends compact JSON, so both agree, and
+/// a padded body only counts larger. Returns `bytes`.
+pub fn validate_batch_of_len(
+    batch: &UploadBatch,
+    bytes: u64,
+    ctx: &BatchContext<'_>,
+) -> Result<u64, BatchError> {
     if !ctx.accepted.contains(batch.protocol) {
         return Err(BatchError::UnknownVersion {
             got: batch.protocol,
@@ -200,7 +213,6 @@ pub fn validate_batch(batch: &UploadBatch, ctx: &BatchContext<'_>) -> Result<u64
             max: ctx.limits.max_batch_records,
         });
     }
-    let bytes = batch.encoded_len();
     if bytes > ctx.limits.max_batch_bytes {
         return Err(BatchError::TooManyBytes {
             bytes,

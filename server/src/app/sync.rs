@@ -12,14 +12,14 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use kasa_sync_protocol::body::{CONTENT_ENCODING_HEADER, GZIP_MIN_BODY_BYTES};
+use kasa_sync_protocol::body::{CONTENT_ENCODING_HEADER, GZIP_MIN_BODY_BYTES, inflate};
 use kasa_sync_protocol::http::PROTOCOL_HEADER;
 use kasa_sync_protocol::limits::{MAX_BATCH_BYTES, MAX_PAGE_BYTES, MAX_SMALL_MESSAGE_BYTES};
-use kasa_sync_protocol::validate::is_valid_id;
+use kasa_sync_protocol::validate::{is_valid_id, validate_batch_of_len};
 use kasa_sync_protocol::{
-    Ack, BatchContext, BatchError, BodyEncoding, CursorPosition, Hello, HelloReply, Limits,
-    MasterDataPageRequest, ProtocolVersion, UploadBatch, VersionRange, Welcome, decode_body,
-    encode_page, negotiate, validate_batch,
+    Ack, BatchContext, BatchError, BodyEncoding, BodyError, CursorPosition, Hello, HelloReply,
+    Limits, MasterDataPageRequest, ProtocolVersion, UploadBatch, VersionRange, Welcome,
+    decode_body, encode_page, negotiate,
 };
 use serde::{Deserialize, Serialize};
 
@@ -236,15 +236,20 @@ async fn upload_as(
     let encoding = encoding(headers)?;
     let raw_limit = usize::try_from(MAX_BATCH_BYTES).unwrap_or(usize::MAX) + 64 * 1024;
     let raw = read_body(body, raw_limit).await?;
-    let batch: UploadBatch =
-        decode_body(&raw, encoding, MAX_BATCH_BYTES).map_err(|e| ApiError::sync(&e))?;
+    // the inflated body's length is the batch's size: no second serialisation to count it
+    let json = inflate(&raw, encoding, MAX_BATCH_BYTES).map_err(|e| ApiError::sync(&e))?;
+    let batch: UploadBatch = serde_json::from_slice(&json).map_err(|e| {
+        ApiError::sync(&BodyError::BadJson {
+            detail: e.to_string(),
+        })
+    })?;
     let context = BatchContext {
         terminal_id: &who.terminal_id,
         store_id: &who.store_id,
         accepted: state.capabilities.protocol,
         limits: Limits::default(),
     };
-    validate_batch(&batch, &context).map_err(|e| ApiError::sync(&e))?;
+    validate_batch_of_len(&batch, json.len() as u64, &context).map_err(|e| ApiError::sync(&e))?;
     if i64::try_from(batch.last_seq()).is_err() {
         return Err(ApiError::sync(&BatchError::Malformed {
             reason: "sequence numbers above 2^63 are not accepted".into(),

@@ -23,6 +23,25 @@ fn a_valid_batch_passes_and_reports_its_size() {
 }
 
 #[test]
+fn the_byte_limit_is_checked_against_the_body_length_given() {
+    let b = ok_batch();
+    let compact = serde_json::to_vec(&b).unwrap().len() as u64;
+    let mut ctx = context();
+    ctx.limits.max_batch_bytes = compact;
+    assert_eq!(validate_batch_of_len(&b, compact, &ctx), Ok(compact));
+    // the same batch as a padded body one byte over the limit is refused
+    let err = validate_batch_of_len(&b, compact + 1, &ctx).unwrap_err();
+    assert_eq!(
+        err,
+        BatchError::TooManyBytes {
+            bytes: compact + 1,
+            max: compact
+        }
+    );
+    assert_eq!(err.code(), codes::BATCH_TOO_LARGE);
+}
+
+#[test]
 fn batch_level_failures_table() {
     type Mutation = fn(&mut UploadBatch);
     let cases: &[(&str, Mutation, &str)] = &[
