@@ -226,6 +226,62 @@ pub async fn upload(
     result.map(Json)
 }
 
+/// An [`UploadBatch`] as it arrives, each payload kept as its JSON text:
+/// the text is what head office stores, the parsed [`UploadBatch`] what it
+/// checks and projects (same fields, same refusal of unknown ones).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReceivedBatch {
+    protocol: ProtocolVersion,
+    terminal_id: String,
+    store_id: String,
+    first_seq: u64,
+    records: Vec<ReceivedRecordFields>,
+}
+
+/// A [`kasa_sync_protocol::Record`] with its payload unparsed.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReceivedRecordFields {
+    terminal_id: String,
+    seq: u64,
+    id: uuid::Uuid,
+    kind: kasa_sync_protocol::RecordKind,
+    document_type: Option<String>,
+    created_at: chrono::DateTime<chrono::Utc>,
+    payload: Box<serde_json::value::RawValue>,
+}
+
+impl ReceivedBatch {
+    /// The batch with parsed payloads, and each payload's text in order.
+    fn parse(
+        self,
+    ) -> Result<(UploadBatch, Vec<Box<serde_json::value::RawValue>>), serde_json::Error> {
+        let mut records = Vec::with_capacity(self.records.len());
+        let mut payloads = Vec::with_capacity(self.records.len());
+        for r in self.records {
+            records.push(kasa_sync_protocol::Record {
+                terminal_id: r.terminal_id,
+                seq: r.seq,
+                id: r.id,
+                kind: r.kind,
+                document_type: r.document_type,
+                created_at: r.created_at,
+                payload: serde_json::from_str(r.payload.get())?,
+            });
+            payloads.push(r.payload);
+        }
+        let batch = UploadBatch {
+            protocol: self.protocol,
+            terminal_id: self.terminal_id,
+            store_id: self.store_id,
+            first_seq: self.first_seq,
+            records,
+        };
+        Ok((batch, payloads))
+    }
+}
+
 async fn upload_as(
     state: &AppState,
     who: &crate::db::TerminalIdentity,
@@ -238,11 +294,13 @@ async fn upload_as(
     let raw = read_body(body, raw_limit).await?;
     // the inflated body's length is the batch's size: no second serialisation to count it
     let json = inflate(&raw, encoding, MAX_BATCH_BYTES).map_err(|e| ApiError::sync(&e))?;
-    let batch: UploadBatch = serde_json::from_slice(&json).map_err(|e| {
+    let bad_json = |e: serde_json::Error| {
         ApiError::sync(&BodyError::BadJson {
             detail: e.to_string(),
         })
-    })?;
+    };
+    let received: ReceivedBatch = serde_json::from_slice(&json).map_err(bad_json)?;
+    let (batch, payloads) = received.parse().map_err(bad_json)?;
     let context = BatchContext {
         terminal_id: &who.terminal_id,
         store_id: &who.store_id,
@@ -255,9 +313,10 @@ async fn upload_as(
             reason: "sequence numbers above 2^63 are not accepted".into(),
         }));
     }
+    let records = batch.records.into_iter().zip(payloads).collect();
     let outcome = state
         .db
-        .ingest(who, batch.first_seq, batch.records, now_ms())
+        .ingest(who, batch.first_seq, records, now_ms())
         .await
         .map_err(|e| match e {
             DbError::Gap { expected, found } => {

@@ -85,6 +85,12 @@ pub struct NewEnrolment {
     pub now_ms: i64,
 }
 
+/// A record as received: parsed for the checks and projections, with its
+/// payload's JSON text exactly as it arrived, which is what is stored
+/// (serialising 1,000 parsed payloads again cost head office more CPU than
+/// parsing them).
+pub type ReceivedRecord = (Record, Box<serde_json::value::RawValue>);
+
 /// What one batch did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IngestOutcome {
@@ -298,7 +304,7 @@ pub trait Database:
         &self,
         terminal: &TerminalIdentity,
         first_seq: u64,
-        records: Vec<Record>,
+        records: Vec<ReceivedRecord>,
         now_ms: i64,
     ) -> Result<IngestOutcome, DbError>;
     /// Count of records held for a terminal (tests and reports).

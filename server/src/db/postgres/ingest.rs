@@ -9,7 +9,7 @@ use kasa_sync_protocol::Record;
 
 use super::to_i64;
 use crate::db::schema;
-use crate::db::{DbError, IngestOutcome, TerminalIdentity};
+use crate::db::{DbError, IngestOutcome, ReceivedRecord, TerminalIdentity};
 use crate::projection::{advance_journal, project};
 
 /// Store a validated batch.
@@ -17,7 +17,7 @@ pub(super) async fn ingest(
     pool: &Pool,
     terminal: &TerminalIdentity,
     first_seq: u64,
-    records: &[Record],
+    records: &[ReceivedRecord],
     now_ms: i64,
 ) -> Result<IngestOutcome, DbError> {
     let mut client = pool.get().await?;
@@ -47,13 +47,13 @@ pub(super) async fn ingest(
     let mut types: Vec<Option<String>> = Vec::with_capacity(fresh.len());
     let mut created = Vec::with_capacity(fresh.len());
     let mut payloads = Vec::with_capacity(fresh.len());
-    for r in fresh {
+    for (r, payload) in fresh {
         seqs.push(to_i64(r.seq)?);
         ids.push(r.id.to_string());
         kinds.push(schema::kind_str(r.kind).to_owned());
         types.push(r.document_type.clone());
         created.push(r.created_at.timestamp_millis());
-        payloads.push(r.payload.to_string());
+        payloads.push(payload.get());
     }
     let inserted_seqs: std::collections::HashSet<i64> = if fresh.is_empty() {
         Default::default()
@@ -72,6 +72,7 @@ pub(super) async fn ingest(
     };
     let inserted: Vec<&Record> = fresh
         .iter()
+        .map(|(r, _)| r)
         .filter(|r| i64::try_from(r.seq).is_ok_and(|s| inserted_seqs.contains(&s)))
         .collect();
     let duplicates = (records.len() - inserted.len()) as u32;

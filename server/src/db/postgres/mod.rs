@@ -7,9 +7,9 @@
 //! terminal serialise, and projections are atomic NUMERIC upserts applied in
 //! key order (so transactions of different terminals lock rows in one order).
 
+use crate::db::ReceivedRecord;
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use kasa_sync_protocol::Record;
 use rust_decimal::Decimal;
 use tokio_postgres::NoTls;
 use tokio_postgres::error::SqlState;
@@ -322,7 +322,7 @@ impl Database for PostgresDatabase {
         &self,
         terminal: &TerminalIdentity,
         first_seq: u64,
-        records: Vec<Record>,
+        records: Vec<ReceivedRecord>,
         now_ms: i64,
     ) -> Result<IngestOutcome, DbError> {
         ingest::ingest(&self.pool, terminal, first_seq, &records, now_ms).await

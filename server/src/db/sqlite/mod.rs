@@ -9,8 +9,8 @@
 use std::sync::mpsc;
 use std::thread;
 
+use crate::db::ReceivedRecord;
 use async_trait::async_trait;
-use kasa_sync_protocol::Record;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rust_decimal::Decimal;
 
@@ -318,7 +318,7 @@ impl Database for SqliteDatabase {
         &self,
         terminal: &TerminalIdentity,
         first_seq: u64,
-        records: Vec<Record>,
+        records: Vec<ReceivedRecord>,
         now_ms: i64,
     ) -> Result<IngestOutcome, DbError> {
         let terminal = terminal.clone();

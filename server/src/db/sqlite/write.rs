@@ -7,14 +7,16 @@ use rust_decimal::Decimal;
 
 use super::{parse_decimal, store_pk, tenant_pk, to_i64};
 use crate::db::schema;
-use crate::db::{DbError, IngestOutcome, NewChange, PublishOutcome, TerminalIdentity};
+use crate::db::{
+    DbError, IngestOutcome, NewChange, PublishOutcome, ReceivedRecord, TerminalIdentity,
+};
 use crate::projection::{advance_journal, project};
 
 pub(super) fn ingest(
     conn: &mut Connection,
     terminal: &TerminalIdentity,
     first_seq: u64,
-    records: &[Record],
+    records: &[ReceivedRecord],
     now_ms: i64,
 ) -> Result<IngestOutcome, DbError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -41,7 +43,7 @@ pub(super) fn ingest(
             "INSERT INTO records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
         )?;
-        for record in &records[skip..] {
+        for (record, payload) in &records[skip..] {
             let n = insert.execute(params![
                 terminal.terminal_pk,
                 to_i64(record.seq)?,
@@ -50,7 +52,7 @@ pub(super) fn ingest(
                 record.document_type,
                 record.created_at.timestamp_millis(),
                 now_ms,
-                record.payload.to_string(),
+                payload.get(),
             ])?;
             if n == 1 {
                 inserted.push(record);
