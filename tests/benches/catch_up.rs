@@ -30,7 +30,7 @@ use chrono::Utc;
 use kasa_terminal::sale::script::{SaleScript, ScriptPeople, run_sale_script_as};
 use kasa_terminal::sync::{self, SyncOptions};
 use serde_json::json;
-use support::{Backend, HeadOffice, Till};
+use support::Till;
 
 /// Products in the bench catalog.
 const PRODUCTS: usize = 240;
@@ -124,18 +124,8 @@ fn thread_times() -> std::collections::BTreeMap<String, (u64, u64)> {
 }
 
 fn main() {
-    let sales: usize = std::env::var("KASA_BENCH_SALES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(18_000);
-    let backend = match std::env::var("KASA_BENCH_BACKEND").as_deref() {
-        Ok("postgres") => Backend::Postgres,
-        _ => Backend::Sqlite,
-    };
-    let Some(office) = HeadOffice::start(backend) else {
-        eprintln!("PostgreSQL asked for but KASA_TEST_POSTGRES_URL is unset");
-        std::process::exit(2);
-    };
+    let sales: usize = support::env_number("KASA_BENCH_SALES", 18_000);
+    let (backend, office) = support::bench_head_office();
     let mut till = Till::new("S001", "T01");
     kasa_terminal::catalog::import_products(till.store(), catalog_csv().as_bytes(), |_| {})
         .unwrap();

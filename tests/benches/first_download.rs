@@ -22,21 +22,11 @@ use std::time::Instant;
 use kasa_sync_protocol::Entity;
 use kasa_terminal::sync::{self, SyncOptions};
 use serde_json::json;
-use support::{Backend, HeadOffice, Till};
+use support::Till;
 
 fn main() {
-    let products: usize = std::env::var("KASA_BENCH_PRODUCTS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let backend = match std::env::var("KASA_BENCH_BACKEND").as_deref() {
-        Ok("postgres") => Backend::Postgres,
-        _ => Backend::Sqlite,
-    };
-    let Some(office) = HeadOffice::start(backend) else {
-        eprintln!("PostgreSQL asked for but KASA_TEST_POSTGRES_URL is unset");
-        std::process::exit(2);
-    };
+    let products: usize = support::env_number("KASA_BENCH_PRODUCTS", 1_000_000);
+    let (backend, office) = support::bench_head_office();
     let started = Instant::now();
     const CHUNK: usize = 50_000;
     let mut first = 0;

@@ -19,13 +19,6 @@ use std::time::Instant;
 use kasa_terminal::sync::{self, SyncOptions};
 use support::{Backend, HeadOffice, TestPki, Till};
 
-fn env_number(name: &str, default: u32) -> u32 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 /// One round of `till` to `url`: (records, milliseconds).
 fn timed_round(office: &HeadOffice, till: &mut Till, url: &str, batch: u32) -> (u64, u128) {
     let code = office.code(&till.store_id);
@@ -43,8 +36,8 @@ fn timed_round(office: &HeadOffice, till: &mut Till, url: &str, batch: u32) -> (
 }
 
 fn main() {
-    let sales = env_number("KASA_BENCH_SALES", 1_000) as usize;
-    let batch = env_number("KASA_BENCH_BATCH", 100);
+    let sales = support::env_number("KASA_BENCH_SALES", 1_000usize);
+    let batch = support::env_number("KASA_BENCH_BATCH", 100u32);
     let office = HeadOffice::start(Backend::Sqlite).unwrap();
     let pki = TestPki::new("bench CA");
     let https = office.serve_tls(&pki);

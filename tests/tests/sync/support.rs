@@ -580,3 +580,26 @@ pub fn kasa(till: &Till, args: &[&str]) -> i32 {
     argv.extend_from_slice(args);
     kasa_terminal::cli::main_with(kasa_terminal::cli::Cli::parse_from(argv))
 }
+
+/// A bench size from the environment (`name`), or `default`.
+pub fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// Head office for a bench: PostgreSQL with `KASA_BENCH_BACKEND=postgres`
+/// (in the cluster of `KASA_TEST_POSTGRES_URL`), SQLite otherwise; exits
+/// with 2 when PostgreSQL is asked for and there is no cluster.
+pub fn bench_head_office() -> (Backend, HeadOffice) {
+    let backend = match std::env::var("KASA_BENCH_BACKEND").as_deref() {
+        Ok("postgres") => Backend::Postgres,
+        _ => Backend::Sqlite,
+    };
+    let office = HeadOffice::start(backend).unwrap_or_else(|| {
+        eprintln!("PostgreSQL asked for but KASA_TEST_POSTGRES_URL is unset");
+        std::process::exit(2);
+    });
+    (backend, office)
+}
