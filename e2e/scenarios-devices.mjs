@@ -7,25 +7,22 @@
 // (same env: KASA_APP, KASA_DATA_DIR — a fresh --demo directory —,
 // WEBDRIVER_URL). The first failure stops the run with a non-zero exit.
 import { execFileSync, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import assert from "node:assert/strict";
 import { WebDriver, until } from "./webdriver.mjs";
+import { HUMAN_MS, Steps } from "./steps.mjs";
 
 const APP = process.env.KASA_APP;
 const DATA_DIR = process.env.KASA_DATA_DIR;
 const DRIVER = process.env.WEBDRIVER_URL ?? "http://127.0.0.1:4445";
-const SHOTS = process.env.KASA_SCREENSHOTS ?? new URL("./screenshots", import.meta.url).pathname;
-const HUMAN_MS = 100;
-mkdirSync(SHOTS, { recursive: true });
 
 const d = new WebDriver(DRIVER);
-const results = [];
-// Every step this file would run; the steps a failure kept from running
-// still count in the total.
-const PLANNED = (readFileSync(new URL(import.meta.url), "utf8").match(/^ {2}await step\(/gm) ?? []).length;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const steps = new Steps(d, new URL(import.meta.url), "failure-devices-");
+const { results } = steps;
+const step = (name, f) => steps.step(name, f);
+const shot = (name) => steps.shot(name);
 const textOf = (css) => d.exec("const e = document.querySelector(arguments[0]); return e ? e.textContent : null;", [css]);
 const rows = () =>
   d.exec(`return [...document.querySelectorAll('#lines tr[data-line]')].map(r => ({
@@ -33,32 +30,12 @@ const rows = () =>
 const waitRows = (n, timeoutMs = 5000) =>
   d.waitFor(`${n} sale lines`, "return document.querySelectorAll('#lines tr[data-line]').length === arguments[0];", [n], timeoutMs);
 
-async function shot(name) {
-  await sleep(500); // let a frame render before the screenshot
-  // a still screen paints no frame for WebKit's snapshot (see scenarios.mjs)
-  await d.exec("setTimeout(() => { document.body.style.opacity = '0.999'; }, 100);");
-  writeFileSync(join(SHOTS, `${name}.png`), await d.screenshot());
-  await d.exec("document.body.style.opacity = '';");
-}
 
 async function typeHuman(css, text) {
   await d.click(css);
   await d.keys(text, HUMAN_MS);
 }
 
-async function step(name, f) {
-  const started = Date.now();
-  try {
-    await f();
-    results.push({ name, ok: true, ms: Date.now() - started });
-    console.log(`PASS ${name} (${Date.now() - started} ms)`);
-  } catch (e) {
-    results.push({ name, ok: false, error: String(e) });
-    console.log(`FAIL ${name}: ${e.stack ?? e}`);
-    await shot(`failure-devices-${name.replace(/\W+/g, "-")}`).catch(() => {});
-    throw e;
-  }
-}
 
 // ---- Serial devices on pty pairs (socat), as in kasa_drivers::sim::pty ----
 const PTY_DIR = mkdtempSync(join(tmpdir(), "kasa-e2e-pty-"));
@@ -272,7 +249,4 @@ try {
   for (const p of socats) p.kill();
   rmSync(PTY_DIR, { recursive: true, force: true });
 }
-const passed = results.filter((r) => r.ok).length;
-const total = Math.max(PLANNED, results.length);
-console.log(`${passed}/${total} steps passed${failed ? ` — FAILED (${total - results.length} not run)` : ""}`);
-process.exit(failed ? 1 : 0);
+steps.finish(failed);

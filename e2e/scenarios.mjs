@@ -3,41 +3,24 @@
 // starts Xvfb and the driver. Each step asserts; the first failure stops
 // the run with a non-zero exit (steps build on each other: one till day).
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import assert from "node:assert/strict";
 import { WebDriver, until } from "./webdriver.mjs";
+import { HUMAN_MS, Steps } from "./steps.mjs";
 
 const APP = process.env.KASA_APP;
 const DATA_DIR = process.env.KASA_DATA_DIR;
 const DRIVER = process.env.WEBDRIVER_URL ?? "http://127.0.0.1:4445";
-const SHOTS = process.env.KASA_SCREENSHOTS ?? new URL("./screenshots", import.meta.url).pathname;
 const SCANNER = process.env.KASA_E2E_SCANNER ?? "xdotool";
-const HUMAN_MS = 100;
-mkdirSync(SHOTS, { recursive: true });
 
 const d = new WebDriver(DRIVER);
-const results = [];
-// Every step this file would run; a failure stops the day, and the steps it
-// kept from running still count in the total.
-const PLANNED = (readFileSync(new URL(import.meta.url), "utf8").match(/^ {2}await step\(/gm) ?? []).length;
+const steps = new Steps(d, new URL(import.meta.url), "failure-");
+const { results } = steps;
+const step = (name, f) => steps.step(name, f);
+const shot = (name) => steps.shot(name);
 const cents = (s) => Math.round(Number(String(s).replace(/[^\d.-]/g, "")) * 100);
 const fmt = (c) => (c / 100).toFixed(2);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function shot(name) {
-  await sleep(500); // let a frame render before the screenshot
-  // WebKit's snapshot waits for the next painted frame; with hardware
-  // acceleration off (src-tauri/src/webview.rs) a still screen with no
-  // blinking caret paints none for ~30 s. An all but invisible repaint
-  // shortly after asking (opacity 0.999) makes the frame come.
-  await d.exec("setTimeout(() => { document.body.style.opacity = '0.999'; }, 100);");
-  const started = Date.now();
-  writeFileSync(join(SHOTS, `${name}.png`), await d.screenshot());
-  await d.exec("document.body.style.opacity = '';");
-  const ms = Date.now() - started;
-  if (ms > 2000) console.log(`  (screenshot ${name} took ${ms} ms)`);
-}
 
 /** A person types: one key every 100 ms (never mistaken for a scan). */
 async function typeHuman(css, text) {
@@ -68,19 +51,6 @@ const invoke = (cmd, args = {}) =>
     [cmd, args],
   );
 
-async function step(name, f) {
-  const started = Date.now();
-  try {
-    await f();
-    results.push({ name, ok: true, ms: Date.now() - started });
-    console.log(`PASS ${name} (${Date.now() - started} ms)`);
-  } catch (e) {
-    results.push({ name, ok: false, error: String(e) });
-    console.log(`FAIL ${name}: ${e.stack ?? e}`);
-    await shot(`failure-${name.replace(/\W+/g, "-")}`).catch(() => {});
-    throw e;
-  }
-}
 
 const state = {};
 
@@ -324,8 +294,5 @@ try {
 } finally {
   await d.quit().catch(() => {});
 }
-writeFileSync(join(SHOTS, "..", "results.json"), JSON.stringify({ results, ...state }, null, 2));
-const passed = results.filter((r) => r.ok).length;
-const total = Math.max(PLANNED, results.length);
-console.log(`${passed}/${total} steps passed${failed ? ` — FAILED (${total - results.length} not run)` : ""}`);
-process.exit(failed ? 1 : 0);
+writeFileSync(join(steps.shots, "..", "results.json"), JSON.stringify({ results, ...state }, null, 2));
+steps.finish(failed);
