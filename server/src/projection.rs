@@ -25,14 +25,17 @@
 //! A payload the rules cannot read is stored anyway (the record is the
 //! evidence) and counted in [`ProjectionDelta::unprojected`].
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+use chrono::{DateTime, Utc};
 use kasa_domain::ErrorCode;
 use kasa_domain::journal::{JournalEntry, verify_after};
-use kasa_sync_protocol::{Record, RecordKind};
+use kasa_sync_protocol::RecordKind;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 /// Sums to add to the stored projections.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -47,85 +50,174 @@ pub struct ProjectionDelta {
     pub unprojected: u32,
 }
 
-fn decimal(value: &serde_json::Value) -> Option<Decimal> {
-    match value {
-        serde_json::Value::String(s) => Decimal::from_str(s).ok(),
-        serde_json::Value::Number(n) if n.is_i64() || n.is_u64() => {
-            Decimal::from_str(&n.to_string()).ok()
-        }
-        _ => None,
+/// What one record adds to the projections, read from its payload text on
+/// the request's own task (so head office's single writer only sums the
+/// effects of the records it actually inserted).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordEffect {
+    /// Nothing to project (other document types, audit records).
+    Nothing,
+    /// A stock movement: the quantity change of one SKU.
+    Stock {
+        /// The SKU.
+        sku: String,
+        /// Signed quantity.
+        qty: Decimal,
+    },
+    /// A sale (amounts as paid) or a return (amounts negated): one document
+    /// per tender kind it used, on the day of its `created_at` (UTC).
+    Sales {
+        /// `YYYY-MM-DD`.
+        day: String,
+        /// Signed amount per tender kind, each kind once.
+        per_kind: Vec<(String, Decimal)>,
+    },
+    /// A journal entry (`None`: the payload is not a whole entry).
+    Journal(Option<Box<JournalEntry>>),
+    /// A payload the rules cannot read (stored anyway, counted).
+    Unreadable,
+}
+
+/// A JSON number or string holding a decimal. Numbers count only when they
+/// are integers (a float's text is not money).
+fn decimal(raw: &RawValue) -> Option<Decimal> {
+    let text = raw.get();
+    if text.starts_with('"') {
+        let s: Cow<'_, str> = serde_json::from_str(text).ok()?;
+        return Decimal::from_str(&s).ok();
+    }
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Decimal::from_str(text).ok();
+    }
+    None
+}
+
+/// A JSON object's fields (serde would also read a struct from an array,
+/// by position; a payload that is not an object has no fields to read).
+fn object<'a, T: Deserialize<'a>>(text: &'a str) -> Option<T> {
+    if text.trim_start().starts_with('{') {
+        serde_json::from_str(text).ok()
+    } else {
+        None
     }
 }
 
-fn sales_of(record: &Record, sign: Decimal, delta: &mut ProjectionDelta) -> bool {
-    let day = record
-        .created_at
-        .date_naive()
-        .format("%Y-%m-%d")
-        .to_string();
-    let mut adds: Vec<(String, Decimal)> = Vec::new();
-    match record.payload.get("tenders").and_then(|t| t.as_array()) {
-        Some(tenders) if !tenders.is_empty() => {
-            for tender in tenders {
-                let kind = tender.get("kind").and_then(|k| k.as_str());
-                let amount = tender.get("amount").and_then(decimal);
-                match (kind, amount) {
-                    (Some(kind), Some(amount)) if !kind.is_empty() => {
-                        adds.push((kind.to_owned(), amount));
-                    }
-                    _ => return false,
-                }
-            }
+/// What a stock movement's payload must hold.
+#[derive(Deserialize)]
+struct MovementFields<'a> {
+    #[serde(borrow)]
+    sku: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    qty: Option<&'a RawValue>,
+}
+
+/// What a sale's or return's payload must hold: its tenders, or its total.
+#[derive(Deserialize)]
+struct DocumentFields<'a> {
+    #[serde(borrow)]
+    tenders: Option<&'a RawValue>,
+    #[serde(borrow)]
+    total: Option<&'a RawValue>,
+}
+
+#[derive(Deserialize)]
+struct TenderFields<'a> {
+    #[serde(borrow)]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    amount: Option<&'a RawValue>,
+}
+
+fn sales_of(created_at: DateTime<Utc>, payload: &str, sign: Decimal) -> Option<RecordEffect> {
+    let fields: DocumentFields<'_> = object(payload)?;
+    let tenders: Vec<TenderFields<'_>> = match fields.tenders {
+        Some(raw) if raw.get().starts_with('[') => {
+            let items: Vec<&RawValue> = serde_json::from_str(raw.get()).ok()?;
+            items
+                .into_iter()
+                .map(|item| object(item.get()))
+                .collect::<Option<_>>()?
         }
-        _ => match record.payload.get("total").and_then(decimal) {
-            Some(total) => adds.push(("unspecified".to_owned(), total)),
-            None => return false,
-        },
+        _ => Vec::new(),
+    };
+    let mut adds: Vec<(Cow<'_, str>, Decimal)> = Vec::with_capacity(tenders.len().max(1));
+    if tenders.is_empty() {
+        adds.push((Cow::Borrowed("unspecified"), decimal(fields.total?)?));
+    }
+    for tender in tenders {
+        match (tender.kind, tender.amount.and_then(decimal)) {
+            (Some(kind), Some(amount)) if !kind.is_empty() => adds.push((kind, amount)),
+            _ => return None,
+        }
     }
     // one document counts once per tender kind it used
-    let mut per_kind: BTreeMap<String, Decimal> = BTreeMap::new();
+    let mut per_kind: BTreeMap<Cow<'_, str>, Decimal> = BTreeMap::new();
     for (kind, amount) in adds {
         *per_kind.entry(kind).or_default() += amount;
     }
-    for (kind, amount) in per_kind {
-        let entry = delta.sales.entry((day.clone(), kind)).or_default();
-        entry.0 += 1;
-        entry.1 += amount * sign;
-    }
-    true
+    Some(RecordEffect::Sales {
+        day: created_at.date_naive().format("%Y-%m-%d").to_string(),
+        per_kind: per_kind
+            .into_iter()
+            .map(|(kind, amount)| (kind.into_owned(), amount * sign))
+            .collect(),
+    })
 }
 
-/// The delta of newly stored records (in sequence order).
-pub fn project<'a>(records: impl IntoIterator<Item = &'a Record>) -> ProjectionDelta {
+/// Read what a record adds to the projections from its payload text.
+pub fn effect_of(
+    kind: RecordKind,
+    document_type: Option<&str>,
+    created_at: DateTime<Utc>,
+    payload: &str,
+) -> RecordEffect {
+    let effect = match kind {
+        RecordKind::StockMovement => object::<MovementFields<'_>>(payload).and_then(|m| {
+            match (m.sku, m.qty.and_then(decimal)) {
+                (Some(sku), Some(qty)) if !sku.is_empty() => Some(RecordEffect::Stock {
+                    sku: sku.into_owned(),
+                    qty,
+                }),
+                _ => None,
+            }
+        }),
+        RecordKind::Document => match document_type {
+            Some("sale") => sales_of(created_at, payload, Decimal::ONE),
+            Some("return") => sales_of(created_at, payload, Decimal::NEGATIVE_ONE),
+            _ => Some(RecordEffect::Nothing),
+        },
+        RecordKind::JournalEntry => Some(RecordEffect::Journal(
+            object::<JournalEntry>(payload).map(Box::new),
+        )),
+        RecordKind::Audit => Some(RecordEffect::Nothing),
+    };
+    effect.unwrap_or(RecordEffect::Unreadable)
+}
+
+/// The delta of newly stored records' effects (in sequence order).
+pub fn project<'a>(effects: impl IntoIterator<Item = &'a RecordEffect>) -> ProjectionDelta {
     let mut delta = ProjectionDelta::default();
-    for record in records {
-        let ok = match record.kind {
-            RecordKind::StockMovement => {
-                let sku = record.payload.get("sku").and_then(|s| s.as_str());
-                let qty = record.payload.get("qty").and_then(decimal);
-                match (sku, qty) {
-                    (Some(sku), Some(qty)) if !sku.is_empty() => {
-                        *delta.stock.entry(sku.to_owned()).or_default() += qty;
-                        true
-                    }
-                    _ => false,
+    for effect in effects {
+        match effect {
+            RecordEffect::Nothing => {}
+            RecordEffect::Stock { sku, qty } => {
+                *delta.stock.entry(sku.clone()).or_default() += qty;
+            }
+            RecordEffect::Sales { day, per_kind } => {
+                for (kind, amount) in per_kind {
+                    let entry = delta.sales.entry((day.clone(), kind.clone())).or_default();
+                    entry.0 += 1;
+                    entry.1 += amount;
                 }
             }
-            RecordKind::Document => match record.document_type.as_deref() {
-                Some("sale") => sales_of(record, Decimal::ONE, &mut delta),
-                Some("return") => sales_of(record, Decimal::NEGATIVE_ONE, &mut delta),
-                _ => true,
-            },
-            RecordKind::JournalEntry => {
-                let entry = JournalEntry::deserialize(&record.payload).ok();
-                let ok = entry.is_some();
-                delta.journal.push(entry);
-                ok
+            RecordEffect::Journal(entry) => {
+                if entry.is_none() {
+                    delta.unprojected += 1;
+                }
+                delta.journal.push(entry.as_deref().cloned());
             }
-            RecordKind::Audit => true,
-        };
-        if !ok {
-            delta.unprojected += 1;
+            RecordEffect::Unreadable => delta.unprojected += 1,
         }
     }
     delta
@@ -236,21 +328,17 @@ mod tests {
 
     use super::*;
 
-    fn record(
-        seq: u64,
+    fn effect(
         kind: RecordKind,
         document_type: Option<&str>,
         payload: serde_json::Value,
-    ) -> Record {
-        Record {
-            terminal_id: "T01".into(),
-            seq,
-            id: Uuid::from_u128(u128::from(seq)),
+    ) -> RecordEffect {
+        effect_of(
             kind,
-            document_type: document_type.map(str::to_owned),
-            created_at: DateTime::from_timestamp(1_795_252_502, 0).unwrap(),
-            payload,
-        }
+            document_type,
+            DateTime::from_timestamp(1_795_252_502, 0).unwrap(),
+            &payload.to_string(),
+        )
     }
 
     fn dec(s: &str) -> Decimal {
@@ -259,52 +347,99 @@ mod tests {
 
     #[test]
     fn sales_returns_and_stock_add_up() {
-        let records = [
-            record(
-                1,
+        let effects = [
+            effect(
                 RecordKind::Document,
                 Some("sale"),
                 json!({"tenders":[{"kind":"cash","amount":"9.27"},{"kind":"card","amount":"1.00"},{"kind":"cash","amount":"0.73"}]}),
             ),
-            record(
-                2,
+            effect(
                 RecordKind::StockMovement,
                 None,
                 json!({"sku":"1001","qty":"-2"}),
             ),
-            record(
-                3,
+            effect(
                 RecordKind::Document,
                 Some("return"),
                 json!({"tenders":[{"kind":"cash","amount":"3.00"}]}),
             ),
-            record(
-                4,
+            effect(
                 RecordKind::StockMovement,
                 None,
                 json!({"sku":"1001","qty":"0.5"}),
             ),
-            record(
-                5,
-                RecordKind::Document,
-                Some("sale"),
-                json!({"total":"4.10"}),
-            ),
-            record(
-                6,
+            effect(RecordKind::Document, Some("sale"), json!({"total":"4.10"})),
+            effect(
                 RecordKind::Document,
                 Some("sale"),
                 json!({"tenders":"nope"}),
             ),
-            record(7, RecordKind::Document, Some("delivery_receipt"), json!({})),
+            effect(RecordKind::Document, Some("delivery_receipt"), json!({})),
         ];
-        let delta = project(&records);
+        let delta = project(&effects);
         let day = "2026-11-21".to_owned();
         assert_eq!(delta.stock["1001"], dec("-1.5"));
         assert_eq!(delta.sales[&(day.clone(), "cash".into())], (2, dec("7.00")));
         assert_eq!(delta.sales[&(day.clone(), "card".into())], (1, dec("1.00")));
         assert_eq!(delta.sales[&(day, "unspecified".into())], (1, dec("4.10")));
         assert_eq!(delta.unprojected, 1);
+    }
+
+    #[test]
+    fn quantities_and_amounts_are_decimal_strings_or_integers_never_floats() {
+        let integer = effect(
+            RecordKind::StockMovement,
+            None,
+            json!({"sku":"1001","qty":-3}),
+        );
+        assert_eq!(
+            integer,
+            RecordEffect::Stock {
+                sku: "1001".into(),
+                qty: dec("-3")
+            }
+        );
+        for payload in [
+            json!({"sku":"1001","qty":0.5}),
+            json!({"sku":"","qty":"1"}),
+            json!({"sku":"1001"}),
+            json!(["1001", "1"]),
+        ] {
+            assert_eq!(
+                effect(RecordKind::StockMovement, None, payload.clone()),
+                RecordEffect::Unreadable,
+                "{payload}"
+            );
+        }
+        for tenders in [
+            json!([{"kind":"cash","amount":1.5}]),
+            json!([["cash", "1.50"]]),
+            json!([{"kind":"","amount":"1.50"}]),
+        ] {
+            assert_eq!(
+                effect(
+                    RecordKind::Document,
+                    Some("sale"),
+                    json!({ "tenders": tenders }),
+                ),
+                RecordEffect::Unreadable,
+                "{tenders}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_journal_entry_is_read_whole_from_its_payload() {
+        let entry = chain(1).remove(0);
+        let read = effect(
+            RecordKind::JournalEntry,
+            Some("sale"),
+            serde_json::to_value(&entry).unwrap(),
+        );
+        assert_eq!(read, RecordEffect::Journal(Some(Box::new(entry))));
+        let partial = effect(RecordKind::JournalEntry, None, json!({"seq": 1}));
+        assert_eq!(partial, RecordEffect::Journal(None));
+        assert_eq!(project([&partial]).unprojected, 1);
     }
 
     fn chain(n: u64) -> Vec<JournalEntry> {

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::codes;
 use crate::limits::{Limits, MAX_ID_BYTES, MAX_KEY_BYTES};
-use crate::upload::{RecordKind, UploadBatch};
+use crate::upload::{Record, RecordKind, UploadBatch};
 use crate::version::{ProtocolVersion, VersionRange};
 
 /// Who sent the batch and what was agreed, as the server knows it (from the
@@ -165,6 +165,53 @@ pub fn validate_batch(batch: &UploadBatch, ctx: &BatchContext<'_>) -> Result<u64
     validate_batch_of_len(batch, batch.encoded_len(), ctx)
 }
 
+/// The fields of a record the checks read. [`Record`] has them; so does a
+/// server's received record that keeps its payload as unparsed text (the
+/// checks never look inside a payload).
+pub trait RecordHeader {
+    /// The terminal the record claims.
+    fn terminal_id(&self) -> &str;
+    /// Its sequence.
+    fn seq(&self) -> u64;
+    /// Its id.
+    fn id(&self) -> Uuid;
+    /// What it is.
+    fn kind(&self) -> RecordKind;
+    /// The document type, if any.
+    fn document_type(&self) -> Option<&str>;
+}
+
+impl RecordHeader for Record {
+    fn terminal_id(&self) -> &str {
+        &self.terminal_id
+    }
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn kind(&self) -> RecordKind {
+        self.kind
+    }
+    fn document_type(&self) -> Option<&str> {
+        self.document_type.as_deref()
+    }
+}
+
+/// An upload batch's envelope: everything but its records.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchEnvelope<'a> {
+    /// The batch's protocol version.
+    pub protocol: ProtocolVersion,
+    /// The terminal it claims.
+    pub terminal_id: &'a str,
+    /// The store it claims.
+    pub store_id: &'a str,
+    /// Its first sequence.
+    pub first_seq: u64,
+}
+
 /// [`validate_batch`] for a batch whose JSON text is known to be `bytes`
 /// long — the (inflated) request body the server parsed it from. The byte
 /// limit is checked against that length instead of serialising the whole
@@ -175,6 +222,24 @@ pub fn validate_batch_of_len(
     bytes: u64,
     ctx: &BatchContext<'_>,
 ) -> Result<u64, BatchError> {
+    let envelope = BatchEnvelope {
+        protocol: batch.protocol,
+        terminal_id: &batch.terminal_id,
+        store_id: &batch.store_id,
+        first_seq: batch.first_seq,
+    };
+    validate_records(&envelope, &batch.records, bytes, ctx)
+}
+
+/// The checks of [`validate_batch_of_len`] on a batch held as its envelope
+/// and records of any [`RecordHeader`] type, in the same order with the
+/// same errors.
+pub fn validate_records<R: RecordHeader>(
+    batch: &BatchEnvelope<'_>,
+    records: &[R],
+    bytes: u64,
+    ctx: &BatchContext<'_>,
+) -> Result<u64, BatchError> {
     if !ctx.accepted.contains(batch.protocol) {
         return Err(BatchError::UnknownVersion {
             got: batch.protocol,
@@ -182,8 +247,8 @@ pub fn validate_batch_of_len(
         });
     }
     for (name, id) in [
-        ("terminal_id", &batch.terminal_id),
-        ("store_id", &batch.store_id),
+        ("terminal_id", batch.terminal_id),
+        ("store_id", batch.store_id),
     ] {
         if !is_valid_id(id) {
             return Err(malformed(format!(
@@ -194,22 +259,22 @@ pub fn validate_batch_of_len(
     if batch.terminal_id != ctx.terminal_id {
         return Err(BatchError::ForeignTerminal {
             what: "batch".to_owned(),
-            claimed: batch.terminal_id.clone(),
+            claimed: batch.terminal_id.to_owned(),
             authenticated: ctx.terminal_id.to_owned(),
         });
     }
     if batch.store_id != ctx.store_id {
         return Err(BatchError::ForeignStore {
-            claimed: batch.store_id.clone(),
+            claimed: batch.store_id.to_owned(),
             enrolled: ctx.store_id.to_owned(),
         });
     }
-    if batch.records.is_empty() {
+    if records.is_empty() {
         return Err(malformed("batch has no records; ask for status instead"));
     }
-    if batch.records.len() > ctx.limits.max_batch_records as usize {
+    if records.len() > ctx.limits.max_batch_records as usize {
         return Err(BatchError::TooManyRecords {
-            count: batch.records.len(),
+            count: records.len(),
             max: ctx.limits.max_batch_records,
         });
     }
@@ -224,50 +289,48 @@ pub fn validate_batch_of_len(
             "first_seq must be at least 1 (series start at 1)",
         ));
     }
-    if batch
-        .first_seq
-        .checked_add(batch.records.len() as u64)
-        .is_none()
-    {
+    if batch.first_seq.checked_add(records.len() as u64).is_none() {
         return Err(malformed("sequence numbers would overflow"));
     }
-    let mut ids: HashMap<Uuid, u64> = HashMap::with_capacity(batch.records.len());
-    for (expected, record) in (batch.first_seq..).zip(&batch.records) {
-        if record.terminal_id != batch.terminal_id {
+    let mut ids: HashMap<Uuid, u64> = HashMap::with_capacity(records.len());
+    for (expected, record) in (batch.first_seq..).zip(records) {
+        if record.terminal_id() != batch.terminal_id {
             return Err(BatchError::ForeignTerminal {
-                what: format!("record seq {}", record.seq),
-                claimed: record.terminal_id.clone(),
+                what: format!("record seq {}", record.seq()),
+                claimed: record.terminal_id().to_owned(),
                 authenticated: ctx.terminal_id.to_owned(),
             });
         }
-        if record.seq != expected {
-            return Err(if record.seq >= batch.first_seq && record.seq < expected {
-                BatchError::RepeatedSeq { seq: record.seq }
-            } else {
-                BatchError::Gap {
-                    expected,
-                    found: record.seq,
-                }
-            });
+        if record.seq() != expected {
+            return Err(
+                if record.seq() >= batch.first_seq && record.seq() < expected {
+                    BatchError::RepeatedSeq { seq: record.seq() }
+                } else {
+                    BatchError::Gap {
+                        expected,
+                        found: record.seq(),
+                    }
+                },
+            );
         }
-        if let Some(first_seq) = ids.insert(record.id, record.seq) {
+        if let Some(first_seq) = ids.insert(record.id(), record.seq()) {
             return Err(BatchError::RepeatedId {
-                id: record.id,
+                id: record.id(),
                 first_seq,
-                second_seq: record.seq,
+                second_seq: record.seq(),
             });
         }
-        match &record.document_type {
-            None if record.kind == RecordKind::Document => {
+        match record.document_type() {
+            None if record.kind() == RecordKind::Document => {
                 return Err(malformed(format!(
                     "record seq {} is a document without document_type",
-                    record.seq
+                    record.seq()
                 )));
             }
             Some(t) if t.is_empty() || t.len() > MAX_KEY_BYTES => {
                 return Err(malformed(format!(
                     "record seq {} has a document_type of {} bytes (1–{MAX_KEY_BYTES} allowed)",
-                    record.seq,
+                    record.seq(),
                     t.len()
                 )));
             }

@@ -15,18 +15,19 @@ use axum::response::{IntoResponse, Response};
 use kasa_sync_protocol::body::{CONTENT_ENCODING_HEADER, GZIP_MIN_BODY_BYTES, inflate};
 use kasa_sync_protocol::http::PROTOCOL_HEADER;
 use kasa_sync_protocol::limits::{MAX_BATCH_BYTES, MAX_PAGE_BYTES, MAX_SMALL_MESSAGE_BYTES};
-use kasa_sync_protocol::validate::{is_valid_id, validate_batch_of_len};
+use kasa_sync_protocol::validate::{BatchEnvelope, RecordHeader, is_valid_id, validate_records};
 use kasa_sync_protocol::{
     Ack, BatchContext, BatchError, BodyEncoding, BodyError, CursorPosition, Hello, HelloReply,
-    Limits, MasterDataPageRequest, ProtocolVersion, UploadBatch, VersionRange, Welcome,
-    decode_body, encode_page, negotiate,
+    Limits, MasterDataPageRequest, ProtocolVersion, VersionRange, Welcome, decode_body,
+    encode_page, negotiate,
 };
 use serde::{Deserialize, Serialize};
 
 use super::{AppState, now_ms, read_body};
 use crate::credential::{enrolment_code_hash, issue_credential};
-use crate::db::{DbError, NewEnrolment};
+use crate::db::{DbError, NewEnrolment, ReceivedRecord};
 use crate::error::ApiError;
+use crate::projection::effect_of;
 
 const SMALL: usize = MAX_SMALL_MESSAGE_BYTES as usize;
 
@@ -226,9 +227,11 @@ pub async fn upload(
     result.map(Json)
 }
 
-/// An [`UploadBatch`] as it arrives, each payload kept as its JSON text:
-/// the text is what head office stores, the parsed [`UploadBatch`] what it
-/// checks and projects (same fields, same refusal of unknown ones).
+/// An upload batch as it arrives, each payload kept as its JSON text: the
+/// text is what head office stores; the envelope fields are checked like an
+/// [`kasa_sync_protocol::UploadBatch`]'s (same fields, same refusal of
+/// unknown ones), and only what the projections need is read from the
+/// payload ([`effect_of`]).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ReceivedBatch {
@@ -252,33 +255,41 @@ struct ReceivedRecordFields {
     payload: Box<serde_json::value::RawValue>,
 }
 
-impl ReceivedBatch {
-    /// The batch with parsed payloads, and each payload's text in order.
-    fn parse(
-        self,
-    ) -> Result<(UploadBatch, Vec<Box<serde_json::value::RawValue>>), serde_json::Error> {
-        let mut records = Vec::with_capacity(self.records.len());
-        let mut payloads = Vec::with_capacity(self.records.len());
-        for r in self.records {
-            records.push(kasa_sync_protocol::Record {
-                terminal_id: r.terminal_id,
-                seq: r.seq,
-                id: r.id,
-                kind: r.kind,
-                document_type: r.document_type,
-                created_at: r.created_at,
-                payload: serde_json::from_str(r.payload.get())?,
-            });
-            payloads.push(r.payload);
+impl RecordHeader for ReceivedRecordFields {
+    fn terminal_id(&self) -> &str {
+        &self.terminal_id
+    }
+    fn seq(&self) -> u64 {
+        self.seq
+    }
+    fn id(&self) -> uuid::Uuid {
+        self.id
+    }
+    fn kind(&self) -> kasa_sync_protocol::RecordKind {
+        self.kind
+    }
+    fn document_type(&self) -> Option<&str> {
+        self.document_type.as_deref()
+    }
+}
+
+impl ReceivedRecordFields {
+    fn into_received(self) -> ReceivedRecord {
+        let effect = effect_of(
+            self.kind,
+            self.document_type.as_deref(),
+            self.created_at,
+            self.payload.get(),
+        );
+        ReceivedRecord {
+            seq: self.seq,
+            id: self.id,
+            kind: self.kind,
+            document_type: self.document_type,
+            created_at: self.created_at,
+            payload: self.payload,
+            effect,
         }
-        let batch = UploadBatch {
-            protocol: self.protocol,
-            terminal_id: self.terminal_id,
-            store_id: self.store_id,
-            first_seq: self.first_seq,
-            records,
-        };
-        Ok((batch, payloads))
     }
 }
 
@@ -294,29 +305,40 @@ async fn upload_as(
     let raw = read_body(body, raw_limit).await?;
     // the inflated body's length is the batch's size: no second serialisation to count it
     let json = inflate(&raw, encoding, MAX_BATCH_BYTES).map_err(|e| ApiError::sync(&e))?;
-    let bad_json = |e: serde_json::Error| {
+    let received: ReceivedBatch = serde_json::from_slice(&json).map_err(|e| {
         ApiError::sync(&BodyError::BadJson {
             detail: e.to_string(),
         })
-    };
-    let received: ReceivedBatch = serde_json::from_slice(&json).map_err(bad_json)?;
-    let (batch, payloads) = received.parse().map_err(bad_json)?;
+    })?;
     let context = BatchContext {
         terminal_id: &who.terminal_id,
         store_id: &who.store_id,
         accepted: state.capabilities.protocol,
         limits: Limits::default(),
     };
-    validate_batch_of_len(&batch, json.len() as u64, &context).map_err(|e| ApiError::sync(&e))?;
-    if i64::try_from(batch.last_seq()).is_err() {
+    let envelope = BatchEnvelope {
+        protocol: received.protocol,
+        terminal_id: &received.terminal_id,
+        store_id: &received.store_id,
+        first_seq: received.first_seq,
+    };
+    validate_records(&envelope, &received.records, json.len() as u64, &context)
+        .map_err(|e| ApiError::sync(&e))?;
+    let last_seq = received.first_seq + received.records.len() as u64 - 1;
+    if i64::try_from(last_seq).is_err() {
         return Err(ApiError::sync(&BatchError::Malformed {
             reason: "sequence numbers above 2^63 are not accepted".into(),
         }));
     }
-    let records = batch.records.into_iter().zip(payloads).collect();
+    let first_seq = received.first_seq;
+    let records = received
+        .records
+        .into_iter()
+        .map(ReceivedRecordFields::into_received)
+        .collect();
     let outcome = state
         .db
-        .ingest(who, batch.first_seq, records, now_ms())
+        .ingest(who, first_seq, records, now_ms())
         .await
         .map_err(|e| match e {
             DbError::Gap { expected, found } => {

@@ -32,7 +32,7 @@
 
 use async_trait::async_trait;
 use kasa_domain::ErrorCode;
-use kasa_sync_protocol::{ChangeOp, Entity, Record, StoredChange};
+use kasa_sync_protocol::{ChangeOp, Entity, StoredChange};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use thiserror::Error;
@@ -85,11 +85,29 @@ pub struct NewEnrolment {
     pub now_ms: i64,
 }
 
-/// A record as received: parsed for the checks and projections, with its
-/// payload's JSON text exactly as it arrived, which is what is stored
-/// (serialising 1,000 parsed payloads again cost head office more CPU than
-/// parsing them).
-pub type ReceivedRecord = (Record, Box<serde_json::value::RawValue>);
+/// A record as received and checked: its envelope fields, its payload's
+/// JSON text exactly as it arrived (what is stored: serialising 1,000
+/// parsed payloads again cost head office more CPU than parsing them), and
+/// what it adds to the projections, read from that text on the request's
+/// task before the batch reaches the database (the payload is never parsed
+/// into a generic JSON value).
+#[derive(Debug)]
+pub struct ReceivedRecord {
+    /// Position in the terminal's series.
+    pub seq: u64,
+    /// The terminal-made id.
+    pub id: uuid::Uuid,
+    /// What it is.
+    pub kind: kasa_sync_protocol::RecordKind,
+    /// The document type, if any.
+    pub document_type: Option<String>,
+    /// When the terminal wrote it.
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The payload text as received.
+    pub payload: Box<serde_json::value::RawValue>,
+    /// Its effect on the projections.
+    pub effect: crate::projection::RecordEffect,
+}
 
 /// What one batch did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

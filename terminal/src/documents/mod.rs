@@ -411,6 +411,15 @@ pub fn complete_document(
         &payload,
         &fmt_time(stored.completed_at),
     )?;
+    // the wire records of this document are cut in its own transaction (see
+    // crate::sync::series): a completed sale is ready to send as it commits
+    crate::sync::series::extend_series(tx, &settings.terminal_id).map_err(|e| match e {
+        crate::sync::SyncError::Sqlite(e) => DocumentError::Sqlite(e),
+        other => DocumentError::Corrupt(
+            stored.id.to_string(),
+            format!("its sync records cannot be cut: {other}"),
+        ),
+    })?;
     Ok(CompletedDocument {
         id: stored.id,
         doc_type: stored.doc_type,

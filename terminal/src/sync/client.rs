@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use kasa_sync_protocol::body::CONTENT_ENCODING_HEADER;
 use kasa_sync_protocol::http::{PROTOCOL_HEADER, response_body_limit};
-use kasa_sync_protocol::{Agreed, BodyEncoding, ErrorEnvelope, decode_body, encode_body};
+use kasa_sync_protocol::{Agreed, BodyEncoding, ErrorEnvelope, decode_body};
 use rusqlite::Connection;
 use rustls::pki_types::CertificateDer;
 use serde::Serialize;
@@ -56,6 +56,13 @@ pub struct HeadOffice {
     base_url: String,
     credential: Option<String>,
     agreed: Option<Agreed>,
+}
+
+/// A request body, encoded (see [`HeadOffice::encode`]).
+#[derive(Debug)]
+pub struct EncodedBody {
+    bytes: Vec<u8>,
+    encoding: BodyEncoding,
 }
 
 impl HeadOffice {
@@ -123,22 +130,43 @@ impl HeadOffice {
         path: &str,
         message: &T,
     ) -> Result<R, SyncError> {
-        let json_len = serde_json::to_vec(message)
-            .map_err(|e| SyncError::Protocol(e.to_string()))?
-            .len();
+        let body = self.encode(message)?;
+        self.post_encoded(path, body)
+    }
+
+    /// `message` as the body of a request: compact JSON, gzip when agreed
+    /// and large enough. Serialised once. An upload encodes its next batch
+    /// this way while the one before is still in flight.
+    pub fn encode<T: Serialize>(&self, message: &T) -> Result<EncodedBody, SyncError> {
+        let json = serde_json::to_vec(message).map_err(|e| SyncError::Protocol(e.to_string()))?;
         let encoding = match &self.agreed {
-            Some(agreed) => BodyEncoding::choose(agreed, json_len),
+            Some(agreed) => BodyEncoding::choose(agreed, json.len()),
             None => BodyEncoding::Identity,
         };
-        let body =
-            encode_body(message, encoding).map_err(|e| SyncError::Protocol(e.to_string()))?;
+        let bytes = match encoding {
+            BodyEncoding::Identity => json,
+            BodyEncoding::Gzip => kasa_sync_protocol::body::gzip(&json)
+                .map_err(|e| SyncError::Protocol(e.to_string()))?,
+        };
+        Ok(EncodedBody { bytes, encoding })
+    }
+
+    /// POST a body made by [`HeadOffice::encode`], decode the answer as `R`.
+    pub fn post_encoded<R: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: EncodedBody,
+    ) -> Result<R, SyncError> {
         let mut request = self
             .common_headers(self.http.post(format!("{}{path}", self.base_url)))
             .header("content-type", "application/json");
-        if let Some(value) = encoding.header_value() {
+        if let Some(value) = body.encoding.header_value() {
             request = request.header(CONTENT_ENCODING_HEADER, value);
         }
-        let response = request.body(body).send().map_err(|e| self.failed(&e))?;
+        let response = request
+            .body(body.bytes)
+            .send()
+            .map_err(|e| self.failed(&e))?;
         self.read(path, response)
     }
 

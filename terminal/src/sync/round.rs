@@ -10,7 +10,7 @@ use kasa_sync_protocol::{Ack, Capabilities, Hello, HelloReply, plan_upload};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use super::client::HeadOffice;
+use super::client::{EncodedBody, HeadOffice};
 use super::{SyncError, master_data, series};
 use crate::store::Store;
 
@@ -277,8 +277,8 @@ enum Sent {
 
 /// Sending one plan's batches.
 ///
-/// Decision: the next batch is read and encoded while head office stores
-/// the one before (one sender thread; at most one batch in flight and one
+/// Decision: the next batch is read, serialised and compressed while head
+/// office stores the one before (one sender thread; at most one batch in flight and one
 /// ready), so the till's reading, encoding and confirming overlap head
 /// office's ingest instead of adding to it. Requests still go strictly one
 /// after the other, in sequence order; a batch is marked confirmed only from
@@ -322,17 +322,17 @@ impl Upload<'_> {
         let office = self.office;
         let stop = AtomicBool::new(false);
         std::thread::scope(|scope| {
-            let (batch_tx, batch_rx) = mpsc::sync_channel::<series::WireBatch>(BATCHES_AHEAD);
+            let (batch_tx, batch_rx) = mpsc::sync_channel::<(u64, EncodedBody)>(BATCHES_AHEAD);
             let (ack_tx, ack_rx) = mpsc::channel::<(u64, Result<Ack, SyncError>)>();
             let stop = &stop;
             scope.spawn(move || {
-                for batch in batch_rx {
+                for (last_seq, body) in batch_rx {
                     if stop.load(Ordering::Acquire) {
                         break; // a batch read ahead is not sent once the round stopped or re-plans
                     }
-                    let result = office.post::<_, Ack>(UPLOAD_PATH, &batch);
+                    let result = office.post_encoded::<Ack>(UPLOAD_PATH, body);
                     let failed = result.is_err();
-                    if ack_tx.send((batch.last_seq(), result)).is_err() || failed {
+                    if ack_tx.send((last_seq, result)).is_err() || failed {
                         break;
                     }
                 }
@@ -361,7 +361,8 @@ impl Upload<'_> {
                         }
                         .into());
                     }
-                    if batch_tx.send(batch).is_err() {
+                    let body = office.encode(&batch)?;
+                    if batch_tx.send((batch.last_seq(), body)).is_err() {
                         break; // the sender stopped after a failure it reported
                     }
                     queued += 1;

@@ -5,7 +5,6 @@
 //! transaction.
 
 use deadpool_postgres::Pool;
-use kasa_sync_protocol::Record;
 
 use super::to_i64;
 use crate::db::schema;
@@ -47,13 +46,13 @@ pub(super) async fn ingest(
     let mut types: Vec<Option<String>> = Vec::with_capacity(fresh.len());
     let mut created = Vec::with_capacity(fresh.len());
     let mut payloads = Vec::with_capacity(fresh.len());
-    for (r, payload) in fresh {
+    for r in fresh {
         seqs.push(to_i64(r.seq)?);
         ids.push(r.id.to_string());
         kinds.push(schema::kind_str(r.kind).to_owned());
         types.push(r.document_type.clone());
         created.push(r.created_at.timestamp_millis());
-        payloads.push(payload.get());
+        payloads.push(r.payload.get());
     }
     let inserted_seqs: std::collections::HashSet<i64> = if fresh.is_empty() {
         Default::default()
@@ -70,13 +69,12 @@ pub(super) async fn ingest(
         .map(|r| r.get::<_, i64>(0))
         .collect()
     };
-    let inserted: Vec<&Record> = fresh
+    let inserted: Vec<&ReceivedRecord> = fresh
         .iter()
-        .map(|(r, _)| r)
         .filter(|r| i64::try_from(r.seq).is_ok_and(|s| inserted_seqs.contains(&s)))
         .collect();
     let duplicates = (records.len() - inserted.len()) as u32;
-    let delta = project(inserted.iter().copied());
+    let delta = project(inserted.iter().map(|r| &r.effect));
     // one statement per projection, keys in sorted order (the deltas are
     // BTreeMaps), so concurrent batches of one store lock rows in one order
     if !delta.stock.is_empty() {

@@ -1,7 +1,6 @@
 //! The SQLite write paths that carry the ingest and publishing rules (see
 //! [`crate::db`]): one IMMEDIATE transaction each, on the owner thread.
 
-use kasa_sync_protocol::Record;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rust_decimal::Decimal;
 
@@ -37,13 +36,13 @@ pub(super) fn ingest(
         .unwrap_or(usize::MAX)
         .min(records.len());
     let mut duplicates = skip as u32;
-    let mut inserted: Vec<&Record> = Vec::new();
+    let mut inserted: Vec<&ReceivedRecord> = Vec::new();
     {
         let mut insert = tx.prepare_cached(
             "INSERT INTO records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
         )?;
-        for (record, payload) in &records[skip..] {
+        for record in &records[skip..] {
             let n = insert.execute(params![
                 terminal.terminal_pk,
                 to_i64(record.seq)?,
@@ -52,7 +51,7 @@ pub(super) fn ingest(
                 record.document_type,
                 record.created_at.timestamp_millis(),
                 now_ms,
-                payload.get(),
+                record.payload.get(),
             ])?;
             if n == 1 {
                 inserted.push(record);
@@ -61,7 +60,7 @@ pub(super) fn ingest(
             }
         }
     }
-    let delta = project(inserted.iter().copied());
+    let delta = project(inserted.iter().map(|r| &r.effect));
     for (sku, qty) in &delta.stock {
         let old: Option<String> = tx
             .query_row(
