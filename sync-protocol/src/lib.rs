@@ -40,8 +40,8 @@
 //!
 //! ## Limits (see [`limits`])
 //!
-//! 1,000 records and 4 MiB (compact JSON, before gzip) per upload batch; gzip
-//! bodies are refused as soon as they inflate past the same 4 MiB; 5,000
+//! 4,000 records and 8 MiB (compact JSON, before gzip) per upload batch; gzip
+//! bodies are refused as soon as they inflate past the same 8 MiB; 5,000
 //! changes or 8 MiB per master-data page; ids of 64 bytes. A side may
 //! advertise smaller limits; negotiation takes the smaller of each.
 //!

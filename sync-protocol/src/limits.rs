@@ -6,11 +6,16 @@
 //! each pair, so a small server can ask for smaller batches.
 //!
 //! Why these numbers:
-//! - **1,000 records / 4 MiB per batch.** A sale with its stock movements and
-//!   journal entry is a few records of 0.5–2 KiB each, so a batch is a
-//!   day's trade of a busy till and one SQLite transaction on the server
-//!   (well under a second). Catch-up after 30 offline days (≈200,000
-//!   records) is ≈200 round trips. 4 MiB bounds server memory per request.
+//! - **4,000 records / 8 MiB per batch.** A sale with its stock movements and
+//!   journal entry is ~11 records of 0.25–9 KiB (1.3 KiB on average), so a
+//!   batch is a few days' trade of a busy till and one transaction on the
+//!   server (~40 ms). Catch-up after 30 offline days (≈200,000 records) is
+//!   ≈50 round trips. The ceiling was 1,000 / 4 MiB until decision 42:
+//!   every batch costs head office a commit with an fsync and rewrites the
+//!   same index and projection pages, and at 1,000 records those per-batch
+//!   costs were a third of a catch-up (catch-up bench in BENCHMARKS.md). A
+//!   peer built with the old ceiling still negotiates 1,000 (each pair
+//!   takes the smaller). 8 MiB bounds server memory per request.
 //! - **Inflated size = the batch limit.** A gzip body is refused as soon as it
 //!   inflates past the uncompressed limit, so a 10 KiB zip bomb cannot make
 //!   the server allocate gigabytes.
@@ -24,9 +29,9 @@
 use serde::{Deserialize, Serialize};
 
 /// Most records in one upload batch.
-pub const MAX_BATCH_RECORDS: u32 = 1_000;
+pub const MAX_BATCH_RECORDS: u32 = 4_000;
 /// Most bytes of one upload batch as compact JSON, before compression.
-pub const MAX_BATCH_BYTES: u64 = 4 * 1024 * 1024;
+pub const MAX_BATCH_BYTES: u64 = 8 * 1024 * 1024;
 /// Most changes in one master-data page.
 pub const MAX_PAGE_CHANGES: u32 = 5_000;
 /// Page size a terminal asks for when it has no reason to choose.

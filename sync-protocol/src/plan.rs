@@ -147,13 +147,13 @@ impl ErrorCode for PlanError {
 /// ```
 /// use kasa_sync_protocol::{Limits, OutboxEntry, plan_upload};
 ///
-/// // 2,500 records written, head office holds 1..=1200, rows of ~800 bytes
-/// let outbox: Vec<_> = (1..=2_500).map(|seq| OutboxEntry { seq, encoded_len: 800 }).collect();
-/// let plan = plan_upload(2_500, &outbox, 1_200, &Limits::default()).unwrap();
+/// // 10,000 records written, head office holds 1..=1200, rows of ~800 bytes
+/// let outbox: Vec<_> = (1..=10_000).map(|seq| OutboxEntry { seq, encoded_len: 800 }).collect();
+/// let plan = plan_upload(10_000, &outbox, 1_200, &Limits::default()).unwrap();
 /// assert_eq!(plan.newly_confirmed, 1_200); // mark these synced
 /// let firsts: Vec<_> = plan.batches.iter().map(|b| b.first_seq).collect();
-/// assert_eq!(firsts, [1_201, 2_201]); // 1,000 records per batch at most
-/// assert_eq!(plan.records_to_send(), 1_300);
+/// assert_eq!(firsts, [1_201, 5_201, 9_201]); // 4,000 records per batch at most
+/// assert_eq!(plan.records_to_send(), 8_800);
 /// ```
 pub fn plan_upload(
     local_last_seq: u64,

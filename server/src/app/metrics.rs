@@ -47,6 +47,8 @@ pub struct Metrics {
     pub records_unprojected: AtomicU64,
     /// Batches refused (any code).
     pub batches_refused: AtomicU64,
+    /// Batches that waited for the batches before them (see `upload_order`).
+    pub batches_held_for_order: AtomicU64,
     /// Terminals enrolled.
     pub enrolments: AtomicU64,
     routes: Mutex<BTreeMap<(String, String), RouteStats>>,
@@ -92,6 +94,11 @@ impl Metrics {
                 "kasa_batches_refused_total",
                 "Upload batches refused.",
                 &self.batches_refused,
+            ),
+            (
+                "kasa_batches_held_for_order_total",
+                "Upload batches that waited for a terminal's earlier batches to be stored.",
+                &self.batches_held_for_order,
             ),
             (
                 "kasa_enrolments_total",

@@ -40,6 +40,7 @@ pub mod metrics;
 pub mod rate_limit;
 mod sync;
 pub mod terminals;
+pub mod upload_order;
 
 use metrics::Metrics;
 use rate_limit::FailureLimiter;
@@ -62,6 +63,8 @@ pub struct AppState {
     pub limiter: FailureLimiter,
     /// What this server states in `hello`.
     pub capabilities: Capabilities,
+    /// Keeps a terminal's overlapping uploads in sequence order.
+    pub upload_order: upload_order::UploadOrder,
     credentials: Mutex<HashMap<[u8; 32], TerminalIdentity>>,
 }
 
@@ -78,6 +81,7 @@ impl AppState {
             config,
             metrics: Metrics::default(),
             capabilities,
+            upload_order: upload_order::UploadOrder::default(),
             credentials: Mutex::new(HashMap::new()),
         })
     }

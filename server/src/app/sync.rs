@@ -336,6 +336,15 @@ async fn upload_as(
         .into_iter()
         .map(ReceivedRecordFields::into_received)
         .collect();
+    state
+        .upload_order
+        .wait_for_turn(
+            state.db.as_ref(),
+            who.terminal_pk,
+            first_seq,
+            &state.metrics.batches_held_for_order,
+        )
+        .await?;
     let outcome = state
         .db
         .ingest(who, first_seq, records, now_ms())
@@ -346,6 +355,9 @@ async fn upload_as(
             }
             other => other.into(),
         })?;
+    state
+        .upload_order
+        .stored(who.terminal_pk, outcome.held_through);
     if outcome.unprojected > 0 {
         state
             .metrics

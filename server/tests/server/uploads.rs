@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use hyper::{Method, StatusCode};
 use kasa_server::Database;
-use kasa_sync_protocol::limits::MAX_BATCH_BYTES;
+use kasa_sync_protocol::limits::{MAX_BATCH_BYTES, MAX_BATCH_RECORDS};
 use kasa_sync_protocol::{BodyEncoding, ProtocolVersion, encode_body};
 use serde_json::{Value, json};
 
@@ -282,7 +282,7 @@ pub async fn bad_batches_are_refused_with_their_code_and_store_nothing(db: Arc<d
     // too many records; too many bytes (body over the raw limit); a zip bomb
     let mut many = till.batch(4, 4);
     let template = many.records[0].clone();
-    many.records = (0..1001u64)
+    many.records = (0..=u64::from(MAX_BATCH_RECORDS))
         .map(|i| {
             let mut r = template.clone();
             r.seq = 4 + i;
@@ -291,7 +291,7 @@ pub async fn bad_batches_are_refused_with_their_code_and_store_nothing(db: Arc<d
         })
         .collect();
     cases.push((
-        "1001 records",
+        "one record over the ceiling",
         json(&many),
         vec![],
         StatusCode::PAYLOAD_TOO_LARGE,
@@ -356,4 +356,73 @@ pub async fn bad_batches_are_refused_with_their_code_and_store_nothing(db: Arc<d
         metrics.contains("kasa_batches_refused_total 15"),
         "{metrics}"
     );
+}
+
+/// The value of a counter on `/metrics`.
+async fn counter(server: &Server, name: &str) -> u64 {
+    let text = server
+        .send(Method::GET, "/metrics", &[], Vec::new())
+        .await
+        .text();
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} is not on /metrics:\n{text}"))
+}
+
+/// A till with two requests in flight: the later batch reaches head office
+/// first, waits for the earlier one, and both are stored once, in order. A
+/// batch further ahead than two batches does not wait.
+pub async fn overlapping_batches_are_stored_in_sequence_order(db: Arc<dyn Database>) {
+    let server = Arc::new(Server::start(db.clone(), test_config()).await);
+    server.tenant_with_store("acme", "S001").await;
+    let mut till = server.till("acme", "S001", "T01").await;
+    for _ in 0..4 {
+        till.sell(false, &[("1001", "1")], &[("cash", "1.99")]);
+    }
+    let till = Arc::new(till);
+    const HELD: &str = "kasa_batches_held_for_order_total";
+    let later = {
+        let (server, till) = (server.clone(), till.clone());
+        tokio::spawn(async move { server.upload(&till, &till.batch(7, 12)).await })
+    };
+    // the later batch is waiting for seqs 1..=6 before anything else is sent
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while counter(&server, HELD).await < 1 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the later batch never waited"
+        );
+        assert!(!later.is_finished(), "the later batch was answered at once");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let earlier = server.upload(&till, &till.batch(1, 6)).await;
+    assert_eq!(earlier.status, StatusCode::OK, "{}", earlier.text());
+    let later = later.await.unwrap();
+    assert_eq!(later.status, StatusCode::OK, "{}", later.text());
+    assert_eq!(
+        (
+            later.json()["highest_contiguous_seq"].as_u64(),
+            later.json()["applied"].as_u64()
+        ),
+        (Some(12), Some(6))
+    );
+    let terminal_pk = server.terminal_pk(&till).await;
+    assert_eq!(db.record_count(terminal_pk).await.unwrap(), 12);
+
+    // far ahead: refused as a gap without waiting, nothing stored
+    let mut far = till.batch(12, 12);
+    // held 12: MAX_AHEAD_RECORDS + 1 records missing before it
+    let ahead = 13 + kasa_server::app::upload_order::MAX_AHEAD_RECORDS + 1;
+    far.first_seq = ahead;
+    far.records[0].seq = ahead;
+    far.records[0].id = uuid::Uuid::now_v7();
+    let refused = server.upload(&till, &far).await;
+    assert_eq!(
+        (refused.status, refused.code().as_str()),
+        (StatusCode::CONFLICT, "sync.gap"),
+        "{}",
+        refused.text()
+    );
+    assert_eq!(counter(&server, HELD).await, 1);
+    assert_eq!(db.record_count(terminal_pk).await.unwrap(), 12);
 }

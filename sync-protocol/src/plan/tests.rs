@@ -106,7 +106,7 @@ fn failures_table() {
         (
             "huge record",
             3,
-            entries(1, 3, 5_000_000),
+            entries(1, 3, crate::limits::MAX_BATCH_BYTES + 1),
             0,
             codes::RECORD_TOO_LARGE,
         ),
@@ -120,7 +120,7 @@ fn failures_table() {
 #[test]
 fn a_record_too_large_is_not_reported_once_acked() {
     let mut outbox = entries(1, 3, 100);
-    outbox[0].encoded_len = 5_000_000;
+    outbox[0].encoded_len = crate::limits::MAX_BATCH_BYTES + 1;
     let plan = plan_upload(3, &outbox, 1, &Limits::default()).unwrap();
     assert_eq!(plan.records_to_send(), 2);
 }

@@ -160,8 +160,8 @@ fn byte_limit_is_inclusive() {
 }
 
 #[test]
-fn default_limits_refuse_a_batch_over_a_thousand_records() {
-    let records = (1..=1_001)
+fn default_limits_refuse_a_batch_over_the_record_ceiling() {
+    let records = (1..=u64::from(crate::limits::MAX_BATCH_RECORDS) + 1)
         .map(|seq| record(seq, 3, RecordKind::Audit, 0))
         .collect();
     let err = validate_batch(&batch(1, records), &context()).unwrap_err();

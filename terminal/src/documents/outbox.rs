@@ -4,9 +4,12 @@
 //! outbox is append-only with one gapless sequence per terminal
 //! (`seq = max + 1` under the write lock), which is what the sync protocol
 //! acknowledges ("the highest sequence I hold"). The payload is the whole
-//! document as JSON; records start `queued`.
+//! document as JSON. A row is `queued` until head office holds all of it,
+//! then `synced`: rows are synced in order, so that is one watermark
+//! (`outbox_synced.through_seq`, see `schema::V2`), never a change to the
+//! row.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -20,9 +23,9 @@ pub fn append(
     created_at: &str,
 ) -> rusqlite::Result<u64> {
     let seq: i64 = tx.query_row(
-        "INSERT INTO outbox (terminal_id, seq, record_id, kind, payload, status, created_at)
+        "INSERT INTO outbox (terminal_id, seq, record_id, kind, payload, created_at)
          VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox WHERE terminal_id = ?1),
-                 ?2, ?3, ?4, 'queued', ?5)
+                 ?2, ?3, ?4, ?5)
          RETURNING seq",
         params![
             terminal_id,
@@ -60,8 +63,10 @@ pub fn pending(
     limit: usize,
 ) -> rusqlite::Result<Vec<OutboxRecord>> {
     let mut stmt = conn.prepare(
-        "SELECT terminal_id, seq, record_id, kind, payload, status FROM outbox
-         WHERE seq > ?1 ORDER BY terminal_id, seq LIMIT ?2",
+        "SELECT terminal_id, seq, record_id, kind, payload,
+                CASE WHEN seq <= (SELECT through_seq FROM outbox_synced WHERE id = 1)
+                     THEN 'synced' ELSE 'queued' END
+         FROM outbox WHERE seq > ?1 ORDER BY terminal_id, seq LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![after_seq as i64, limit as i64], |r| {
         let payload: String = r.get(4)?;
@@ -80,9 +85,30 @@ pub fn pending(
 /// How many records are queued (for the manager's view).
 pub fn queued_count(conn: &Connection) -> rusqlite::Result<u64> {
     conn.query_row(
-        "SELECT COUNT(*) FROM outbox WHERE status = 'queued'",
+        "SELECT COUNT(*) FROM outbox WHERE seq > (SELECT through_seq FROM outbox_synced WHERE id = 1)",
         [],
         |r| r.get::<_, i64>(0),
     )
     .map(|n| n as u64)
+}
+
+/// When the oldest queued record was written, if any is queued.
+pub fn oldest_queued_at(conn: &Connection) -> rusqlite::Result<Option<String>> {
+    conn.query_row(
+        "SELECT created_at FROM outbox
+         WHERE seq > (SELECT through_seq FROM outbox_synced WHERE id = 1) ORDER BY seq LIMIT 1",
+        [],
+        |r| r.get(0),
+    )
+    .optional()
+}
+
+/// Head office holds every record up to `seq`: mark them synced (the
+/// watermark only rises).
+pub fn mark_synced_through(tx: &Connection, seq: u64) -> rusqlite::Result<()> {
+    tx.execute(
+        "UPDATE outbox_synced SET through_seq = MAX(through_seq, ?1) WHERE id = 1",
+        [seq as i64],
+    )?;
+    Ok(())
 }

@@ -108,3 +108,24 @@ CREATE TABLE shifts (
 ) STRICT;
 CREATE UNIQUE INDEX one_open_shift ON shifts (terminal_id) WHERE closed_at IS NULL;
 ";
+
+/// What head office holds of the outbox as one watermark instead of a
+/// `status` per row: rows are confirmed in sequence order (everything
+/// before the first row with an unacknowledged record), so `synced` is
+/// exactly `seq <= outbox_synced.through_seq`. Flipping `status` on every
+/// row rewrote a page of each ~10 KB document per confirmation and was the
+/// largest cost of a catch-up on the till (BENCHMARKS.md). The watermark
+/// starts at the last row V1 had marked; `outbox_by_seq` replaces the
+/// status index for "oldest queued". Dropping the column rewrites the
+/// outbox once, on the first start of this version.
+pub(crate) const V2: &str = "
+CREATE TABLE outbox_synced (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    through_seq INTEGER NOT NULL
+) STRICT;
+INSERT INTO outbox_synced (id, through_seq)
+    VALUES (1, COALESCE((SELECT MAX(seq) FROM outbox WHERE status = 'synced'), 0));
+DROP INDEX outbox_by_status;
+ALTER TABLE outbox DROP COLUMN status;
+CREATE INDEX outbox_by_seq ON outbox (seq);
+";

@@ -57,6 +57,14 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "sync_v3_master_data_pending",
         sql: crate::sync::schema::V3,
     },
+    Migration {
+        name: "sync_v4_confirmed_watermark",
+        sql: crate::sync::schema::V4,
+    },
+    Migration {
+        name: "documents_v2_outbox_watermark",
+        sql: crate::documents::schema::V2,
+    },
 ];
 
 /// Apply the missing migrations; refuse a database newer than this binary.

@@ -2,6 +2,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use kasa_sync_protocol::http::{HELLO_PATH, UPLOAD_PATH, UPLOAD_STATUS_PATH};
@@ -277,15 +278,19 @@ enum Sent {
 
 /// Sending one plan's batches.
 ///
-/// Decision: the next batch is read, serialised and compressed while head
-/// office stores the one before (one sender thread; at most one batch in flight and one
-/// ready), so the till's reading, encoding and confirming overlap head
-/// office's ingest instead of adding to it. Requests still go strictly one
-/// after the other, in sequence order; a batch is marked confirmed only from
-/// head office's acknowledgement; after a refusal, a short acknowledgement
-/// or any error nothing more is sent (a batch read ahead is dropped), and
-/// the request already in flight, if any, is answered before the round plans
-/// again or returns.
+/// Decision 41: two requests are in flight at once, on two sender threads
+/// ("lanes", batch i on lane i mod 2), and the next batch is read,
+/// serialised and compressed on this thread meanwhile. Head office parses
+/// batch N+1 while it stores batch N and keeps a terminal's overlapping
+/// batches in sequence order (`kasa_server::app::upload_order`); one
+/// request at a time left one of two cores idle during a catch-up.
+/// Answers are taken in sequence order. A batch counts as confirmed only
+/// from head office's acknowledgement; confirmations are written at most
+/// every [`CONFIRM_EVERY`] and when sending ends (each is a commit with an
+/// fsync, and the next round re-confirms from head office's status anyway).
+/// After a refusal, a short acknowledgement or any error nothing more is
+/// sent (batches read ahead are dropped), and requests already in flight
+/// are answered before the round plans again or returns.
 struct Upload<'a> {
     office: &'a HeadOffice,
     enrolled: &'a Enrolment,
@@ -296,7 +301,7 @@ struct Upload<'a> {
     may_replan: bool,
 }
 
-/// Tells the upload thread to send nothing more (set when sending a plan
+/// Tells the upload threads to send nothing more (set when sending a plan
 /// ends, however it ends).
 struct StopOnDrop<'a>(&'a AtomicBool);
 
@@ -306,8 +311,34 @@ impl Drop for StopOnDrop<'_> {
     }
 }
 
-/// Batches read ahead of the one in flight.
-const BATCHES_AHEAD: usize = 1;
+/// Requests in flight at once.
+const LANES: usize = 2;
+/// Batches read and encoded but not yet answered, at most (in flight plus ready).
+const BATCHES_OUTSTANDING: usize = LANES + 1;
+/// Least time between two confirmation commits while batches are answered.
+const CONFIRM_EVERY: Duration = Duration::from_millis(250);
+
+/// One sender thread's channels: batches to send, answers back.
+struct Lane {
+    batches: mpsc::SyncSender<(u64, EncodedBody)>,
+    answers: mpsc::Receiver<(u64, Result<Ack, SyncError>)>,
+}
+
+/// Acknowledged but not yet written down.
+struct Confirmations {
+    acked_through: Option<u64>,
+    written_at: Instant,
+}
+
+impl Confirmations {
+    fn write(&mut self, store: &mut Store, report: &mut RoundReport) -> Result<(), SyncError> {
+        if let Some(through) = self.acked_through.take() {
+            report.confirmed += confirm(store, through)? as u64;
+            self.written_at = Instant::now();
+        }
+        Ok(())
+    }
+}
 
 impl Upload<'_> {
     fn send(
@@ -322,97 +353,132 @@ impl Upload<'_> {
         let office = self.office;
         let stop = AtomicBool::new(false);
         std::thread::scope(|scope| {
-            let (batch_tx, batch_rx) = mpsc::sync_channel::<(u64, EncodedBody)>(BATCHES_AHEAD);
-            let (ack_tx, ack_rx) = mpsc::channel::<(u64, Result<Ack, SyncError>)>();
             let stop = &stop;
-            scope.spawn(move || {
-                for (last_seq, body) in batch_rx {
-                    if stop.load(Ordering::Acquire) {
-                        break; // a batch read ahead is not sent once the round stopped or re-plans
-                    }
-                    let result = office.post_encoded::<Ack>(UPLOAD_PATH, body);
-                    let failed = result.is_err();
-                    if ack_tx.send((last_seq, result)).is_err() || failed {
-                        break;
-                    }
-                }
-            });
-            let _stop_on_return = StopOnDrop(stop);
-            let mut queued = 0;
-            let mut in_flight = 0;
-            loop {
-                let allowed = self
-                    .max_batches
-                    .map_or(batches.len(), |max| max.min(batches.len()));
-                while queued < allowed && in_flight <= BATCHES_AHEAD {
-                    let planned = &batches[queued];
-                    let batch = series::load_batch(
-                        store.conn(),
-                        self.protocol,
-                        &self.enrolled.terminal_id,
-                        &self.enrolled.store_id,
-                        planned.first_seq,
-                        planned.last_seq,
-                    )?;
-                    if batch.len() as u64 != planned.last_seq - planned.first_seq + 1 {
-                        return Err(kasa_sync_protocol::PlanError::OutboxGap {
-                            after: (planned.first_seq + batch.len() as u64).saturating_sub(1),
-                            next: planned.last_seq,
+            let lanes: Vec<Lane> = (0..LANES)
+                .map(|_| {
+                    let (batch_tx, batch_rx) = mpsc::sync_channel::<(u64, EncodedBody)>(1);
+                    let (answer_tx, answer_rx) = mpsc::channel();
+                    scope.spawn(move || {
+                        for (last_seq, body) in batch_rx {
+                            if stop.load(Ordering::Acquire) {
+                                break; // a batch read ahead is not sent once the round stopped or re-plans
+                            }
+                            let result = office.post_encoded::<Ack>(UPLOAD_PATH, body);
+                            let failed = result.is_err();
+                            if answer_tx.send((last_seq, result)).is_err() || failed {
+                                break;
+                            }
                         }
-                        .into());
+                    });
+                    Lane {
+                        batches: batch_tx,
+                        answers: answer_rx,
                     }
-                    let body = office.encode(&batch)?;
-                    if batch_tx.send((batch.last_seq(), body)).is_err() {
-                        break; // the sender stopped after a failure it reported
-                    }
-                    queued += 1;
-                    in_flight += 1;
-                }
-                if in_flight == 0 {
-                    return if queued < batches.len() {
-                        Err(SyncError::Interrupted {
-                            batches: report.batches,
-                        })
-                    } else {
-                        Ok(Sent::All)
-                    };
-                }
-                let (batch_last, result) = ack_rx.recv().map_err(|_| {
-                    SyncError::Protocol("the upload thread stopped without an answer".into())
-                })?;
-                in_flight -= 1;
-                let ack = match result {
-                    Err(SyncError::Refused { code, .. })
-                        if code == kasa_sync_protocol::codes::GAP && self.may_replan =>
-                    {
-                        return Ok(Sent::Replan);
-                    }
-                    other => other?,
-                };
-                check_ack(&ack, &self.enrolled.terminal_id)?;
-                if ack.highest_contiguous_seq > self.local_last {
-                    return Err(kasa_sync_protocol::PlanError::ServerAhead {
-                        server_acked: ack.highest_contiguous_seq,
-                        local_last: self.local_last,
+                })
+                .collect();
+            let _stop_on_return = StopOnDrop(stop);
+            let mut confirmations = Confirmations {
+                acked_through: None,
+                written_at: Instant::now(),
+            };
+            let sent = self.pump(store, batches, &lanes, &mut confirmations, report);
+            // what head office acknowledged is written down however sending ended
+            let written = confirmations.write(store, report);
+            let sent = sent?;
+            written?;
+            Ok(sent)
+        })
+    }
+
+    /// Read, encode and hand out batches; take the answers in order.
+    fn pump(
+        &self,
+        store: &mut Store,
+        batches: &[kasa_sync_protocol::PlannedBatch],
+        lanes: &[Lane],
+        confirmations: &mut Confirmations,
+        report: &mut RoundReport,
+    ) -> Result<Sent, SyncError> {
+        let allowed = self
+            .max_batches
+            .map_or(batches.len(), |max| max.min(batches.len()));
+        let mut queued = 0;
+        let mut answered = 0;
+        loop {
+            while queued < allowed && queued - answered < BATCHES_OUTSTANDING {
+                let planned = &batches[queued];
+                let batch = series::load_batch(
+                    store.conn(),
+                    self.protocol,
+                    &self.enrolled.terminal_id,
+                    &self.enrolled.store_id,
+                    planned.first_seq,
+                    planned.last_seq,
+                )?;
+                if batch.len() as u64 != planned.last_seq - planned.first_seq + 1 {
+                    return Err(kasa_sync_protocol::PlanError::OutboxGap {
+                        after: (planned.first_seq + batch.len() as u64).saturating_sub(1),
+                        next: planned.last_seq,
                     }
                     .into());
                 }
-                report.batches += 1;
-                report.applied += u64::from(ack.applied);
-                report.duplicates += u64::from(ack.duplicates);
-                report.confirmed += confirm(store, ack.highest_contiguous_seq)? as u64;
-                report.server_acked_seq = ack.highest_contiguous_seq;
-                if ack.highest_contiguous_seq < batch_last {
-                    if !self.may_replan {
-                        return Err(SyncError::Protocol(format!(
-                            "head office keeps acknowledging seq {} after a batch up to {batch_last}",
-                            ack.highest_contiguous_seq
-                        )));
-                    }
+                let body = self.office.encode(&batch)?;
+                if lanes[queued % LANES]
+                    .batches
+                    .send((batch.last_seq(), body))
+                    .is_err()
+                {
+                    break; // that sender stopped after a failure it reported
+                }
+                queued += 1;
+            }
+            if answered == queued {
+                return if queued < batches.len() {
+                    Err(SyncError::Interrupted {
+                        batches: report.batches,
+                    })
+                } else {
+                    Ok(Sent::All)
+                };
+            }
+            let (batch_last, result) = lanes[answered % LANES].answers.recv().map_err(|_| {
+                SyncError::Protocol("the upload thread stopped without an answer".into())
+            })?;
+            answered += 1;
+            let ack = match result {
+                Err(SyncError::Refused { code, .. })
+                    if code == kasa_sync_protocol::codes::GAP && self.may_replan =>
+                {
                     return Ok(Sent::Replan);
                 }
+                other => other?,
+            };
+            check_ack(&ack, &self.enrolled.terminal_id)?;
+            if ack.highest_contiguous_seq > self.local_last {
+                return Err(kasa_sync_protocol::PlanError::ServerAhead {
+                    server_acked: ack.highest_contiguous_seq,
+                    local_last: self.local_last,
+                }
+                .into());
             }
-        })
+            report.batches += 1;
+            report.applied += u64::from(ack.applied);
+            report.duplicates += u64::from(ack.duplicates);
+            report.server_acked_seq = ack.highest_contiguous_seq;
+            confirmations.acked_through = Some(ack.highest_contiguous_seq);
+            if confirmations.written_at.elapsed() >= CONFIRM_EVERY {
+                confirmations.write(store, report)?;
+            }
+            if ack.highest_contiguous_seq < batch_last {
+                if !self.may_replan {
+                    return Err(SyncError::Protocol(format!(
+                        "head office keeps acknowledging seq {} after a batch up to {batch_last}",
+                        ack.highest_contiguous_seq
+                    )));
+                }
+                return Ok(Sent::Replan);
+            }
+        }
     }
 }
 

@@ -9,8 +9,8 @@
 /// - `sync_records`: the wire series (`seq` from 1, gapless), derived from
 ///   the outbox by [`crate::sync::series`]: per outbox row the document, its
 ///   stock movements and its journal entry. A row is written once, in one
-///   transaction with the others of its outbox row, and never changed except
-///   for `confirmed` (set when head office acknowledges it).
+///   transaction with the others of its outbox row, and never changed
+///   (V1 had a `confirmed` flag per row; [`V4`] replaced it).
 /// - `sync_state`: one row: last success / error, the server's acknowledged
 ///   sequence and the master-data cursor.
 /// - `sync_master_data`: master-data changes of entities the till has no
@@ -90,4 +90,19 @@ CREATE TABLE sync_master_data_pending (
     PRIMARY KEY (entity, key)
 ) STRICT;
 CREATE INDEX sync_master_data_pending_by_sku ON sync_master_data_pending (sku);
+";
+
+/// The confirmed part of the series as one watermark instead of a flag per
+/// record: head office acknowledges the highest contiguous sequence, so
+/// "confirmed" is exactly `seq <= sync_state.confirmed_through` (kept
+/// monotone). Setting a flag on each of 1,000 records of ~1.3 KB rewrote
+/// their pages and index entries — the round's confirms cost more than its
+/// reads (catch-up bench, BENCHMARKS.md). The watermark starts at the
+/// highest record V1 had flagged (flags were always set from 1 up).
+pub(crate) const V4: &str = "
+ALTER TABLE sync_state ADD COLUMN confirmed_through INTEGER NOT NULL DEFAULT 0;
+UPDATE sync_state SET confirmed_through =
+    (SELECT COALESCE(MAX(seq), 0) FROM sync_records WHERE confirmed = 1);
+DROP INDEX sync_records_unconfirmed;
+ALTER TABLE sync_records DROP COLUMN confirmed;
 ";

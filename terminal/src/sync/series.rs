@@ -22,8 +22,8 @@
 //! (decision 40: cutting 200,000 records at catch-up time took a third of
 //! the round; at sale time it is ~0.2 ms a sale). The ids come from the terminal and are stored, so
 //! every retry sends the same record under the same sequence — the
-//! protocol's exactly-once rests on that. Nothing is ever deleted: a
-//! confirmed record only gets `confirmed = 1`.
+//! protocol's exactly-once rests on that. Nothing is ever deleted or
+//! changed: confirmed records are those up to `sync_state.confirmed_through`.
 //!
 //! Payloads are stored and sent as compact JSON text, never rebuilt: the
 //! document's is the outbox payload itself, a movement's is its text inside
@@ -316,7 +316,8 @@ pub fn last_seq(conn: &Connection) -> Result<u64, SyncError> {
 /// The unconfirmed rows as the planner needs them, ascending.
 pub fn unconfirmed_entries(conn: &Connection) -> Result<Vec<OutboxEntry>, SyncError> {
     let mut stmt = conn.prepare_cached(
-        "SELECT seq, encoded_len FROM sync_records WHERE confirmed = 0 ORDER BY seq",
+        "SELECT seq, encoded_len FROM sync_records
+         WHERE seq > (SELECT confirmed_through FROM sync_state WHERE id = 1) ORDER BY seq",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok(OutboxEntry {
@@ -506,26 +507,38 @@ pub fn load_batch(
     })
 }
 
-/// Mark every record `<= through` confirmed, and every outbox row whose
-/// records are all confirmed `synced`. Returns how many records changed.
+/// Mark every record `<= through` confirmed (the watermark only rises), and
+/// every outbox row whose records are all confirmed `synced`. Returns how
+/// many records became confirmed.
 pub fn confirm_through(tx: &Transaction<'_>, through: u64) -> Result<usize, SyncError> {
-    let changed = tx.execute(
-        "UPDATE sync_records SET confirmed = 1 WHERE confirmed = 0 AND seq <= ?1",
-        [through as i64],
+    let before = confirmed_through(tx)?;
+    let last = last_seq(tx)?;
+    let after = before.max(through.min(last));
+    tx.execute(
+        "UPDATE sync_state SET confirmed_through = ?1, server_acked_seq = ?2 WHERE id = 1",
+        params![after as i64, through as i64],
     )?;
     // An outbox row is synced once all its records are: every row before
     // the one holding the first unconfirmed record.
-    tx.execute(
-        "UPDATE outbox SET status = 'synced' WHERE status = 'queued' AND seq < COALESCE(
-            (SELECT outbox_seq FROM sync_records WHERE confirmed = 0 ORDER BY seq LIMIT 1),
-            (SELECT COALESCE(MAX(outbox_seq), 0) + 1 FROM sync_records))",
+    let synced_outbox: i64 = tx.query_row(
+        "SELECT COALESCE(
+            (SELECT outbox_seq FROM sync_records WHERE seq > ?1 ORDER BY seq LIMIT 1) - 1,
+            (SELECT MAX(outbox_seq) FROM sync_records),
+            0)",
+        [after as i64],
+        |r| r.get(0),
+    )?;
+    crate::documents::outbox::mark_synced_through(tx, synced_outbox.max(0) as u64)?;
+    Ok((after - before) as usize)
+}
+
+/// The highest confirmed sequence (0 if none).
+pub fn confirmed_through(conn: &Connection) -> Result<u64, SyncError> {
+    Ok(conn.query_row(
+        "SELECT confirmed_through FROM sync_state WHERE id = 1",
         [],
-    )?;
-    tx.execute(
-        "UPDATE sync_state SET server_acked_seq = ?1 WHERE id = 1",
-        [through as i64],
-    )?;
-    Ok(changed)
+        |r| r.get::<_, i64>(0),
+    )? as u64)
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! What the manager and the UI see: `kasa sync status`.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::Connection;
 use serde::Serialize;
 
 use super::{SyncError, round, trust};
@@ -58,13 +58,10 @@ pub struct SyncStatus {
 /// The status at `now`.
 pub fn status(conn: &Connection, now: DateTime<Utc>) -> Result<SyncStatus, SyncError> {
     let enrolled = round::enrolment(conn)?;
-    let documents_queued: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM outbox WHERE status = 'queued'",
-        [],
-        |r| r.get(0),
-    )?;
+    let documents_queued = crate::documents::outbox::queued_count(conn)?;
     let unconfirmed: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM sync_records WHERE confirmed = 0",
+        "SELECT COUNT(*) FROM sync_records
+         WHERE seq > (SELECT confirmed_through FROM sync_state WHERE id = 1)",
         [],
         |r| r.get(0),
     )?;
@@ -74,13 +71,7 @@ pub fn status(conn: &Connection, now: DateTime<Utc>) -> Result<SyncStatus, SyncE
         [],
         |r| r.get(0),
     )?;
-    let oldest: Option<String> = conn
-        .query_row(
-            "SELECT created_at FROM outbox WHERE status = 'queued' ORDER BY seq LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
-        .optional()?;
+    let oldest = crate::documents::outbox::oldest_queued_at(conn)?;
     let oldest_at = oldest.as_deref().and_then(parse_time);
     let local_last_seq = super::series::last_seq(conn)?;
     let state = conn.query_row(
@@ -109,7 +100,7 @@ pub fn status(conn: &Connection, now: DateTime<Utc>) -> Result<SyncStatus, SyncE
         server_url: enrolled.as_ref().map(|e| e.server_url.clone()),
         terminal_id: enrolled.as_ref().map(|e| e.terminal_id.clone()),
         store_id: enrolled.as_ref().map(|e| e.store_id.clone()),
-        documents_queued: documents_queued as u64,
+        documents_queued,
         records_queued: (unconfirmed + not_cut) as u64,
         oldest_unsynced_at: oldest_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         oldest_unsynced_age_seconds: oldest_at.map(|t| (now - t).num_seconds().max(0)),

@@ -162,6 +162,56 @@ fn confirming_marks_whole_documents_synced_and_never_deletes() {
 }
 
 #[test]
+fn a_till_that_flagged_each_record_and_row_keeps_what_was_confirmed() {
+    use crate::store::migrations::{MIGRATIONS, migrate};
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    let mut conn = rusqlite::Connection::open(&path).unwrap();
+    // the schema as it was before the watermark
+    let v4 = MIGRATIONS
+        .iter()
+        .position(|m| m.name == "sync_v4_confirmed_watermark")
+        .unwrap();
+    for migration in &MIGRATIONS[..v4] {
+        conn.execute_batch(migration.sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", v4 as i64).unwrap();
+    for seq in 1..=5 {
+        conn.execute(
+            "INSERT INTO sync_records (seq, outbox_seq, record_id, kind, created_at, payload,
+                encoded_len, confirmed) VALUES (?1, 1, ?2, 'document', '2026-11-21T10:00:00Z', '{}', 2, ?3)",
+            rusqlite::params![seq, format!("r{seq}"), i64::from(seq <= 3)],
+        )
+        .unwrap();
+    }
+    for (seq, status) in [(1, "synced"), (2, "synced"), (3, "queued")] {
+        conn.execute(
+            "INSERT INTO outbox (terminal_id, seq, record_id, kind, payload, status, created_at)
+             VALUES ('T01', ?1, ?2, 'sale', '{}', ?3, '2026-11-21T10:00:00')",
+            rusqlite::params![seq, format!("d{seq}"), status],
+        )
+        .unwrap();
+    }
+    migrate(&mut conn, &path).unwrap();
+    assert_eq!(crate::documents::outbox::queued_count(&conn).unwrap(), 1);
+    let listed = crate::documents::outbox::pending(&conn, 0, 10).unwrap();
+    let statuses: Vec<&str> = listed.iter().map(|r| r.status.as_str()).collect();
+    assert_eq!(statuses, ["synced", "synced", "queued"]);
+    assert_eq!(series::confirmed_through(&conn).unwrap(), 3);
+    let seqs: Vec<u64> = series::unconfirmed_entries(&conn)
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(seqs, [4, 5]);
+    // confirming never lowers the watermark
+    let tx = conn.transaction().unwrap();
+    assert_eq!(series::confirm_through(&tx, 2).unwrap(), 0);
+    assert_eq!(series::confirm_through(&tx, 4).unwrap(), 1);
+    assert_eq!(series::confirmed_through(&tx).unwrap(), 4);
+}
+
+#[test]
 fn status_counts_what_is_not_yet_cut_from_the_outbox() {
     let (_dir, mut store, settings) = till();
     sell(&mut store, &settings);

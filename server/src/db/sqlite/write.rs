@@ -19,11 +19,9 @@ pub(super) fn ingest(
     now_ms: i64,
 ) -> Result<IngestOutcome, DbError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let (held, journal_json): (i64, Option<String>) = tx.query_row(
-        "SELECT held_through, journal_state FROM terminals WHERE pk = ?1",
-        [terminal.terminal_pk],
-        |r| Ok((r.get(0)?, r.get(1)?)),
-    )?;
+    let (held, journal_json): (i64, Option<String>) = tx
+        .prepare_cached("SELECT held_through, journal_state FROM terminals WHERE pk = ?1")?
+        .query_row([terminal.terminal_pk], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let held = held as u64;
     let next = held + 1;
     if first_seq > next {
@@ -63,11 +61,8 @@ pub(super) fn ingest(
     let delta = project(inserted.iter().map(|r| &r.effect));
     for (sku, qty) in &delta.stock {
         let old: Option<String> = tx
-            .query_row(
-                "SELECT qty FROM stock WHERE store_pk = ?1 AND sku = ?2",
-                params![terminal.store_pk, sku],
-                |r| r.get(0),
-            )
+            .prepare_cached("SELECT qty FROM stock WHERE store_pk = ?1 AND sku = ?2")?
+            .query_row(params![terminal.store_pk, sku], |r| r.get(0))
             .optional()?;
         let new = old
             .as_deref()
@@ -75,16 +70,18 @@ pub(super) fn ingest(
             .transpose()?
             .unwrap_or_default()
             + qty;
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO stock (store_pk, sku, qty) VALUES (?1, ?2, ?3)
              ON CONFLICT (store_pk, sku) DO UPDATE SET qty = excluded.qty",
-            params![terminal.store_pk, sku, new.normalize().to_string()],
-        )?;
+        )?
+        .execute(params![terminal.store_pk, sku, new.normalize().to_string()])?;
     }
     for ((day, tender), (documents, amount)) in &delta.sales {
         let old: Option<(i64, String)> = tx
-            .query_row(
+            .prepare_cached(
                 "SELECT documents, amount FROM sales WHERE store_pk = ?1 AND day = ?2 AND terminal_pk = ?3 AND tender = ?4",
+            )?
+            .query_row(
                 params![terminal.store_pk, day, terminal.terminal_pk, tender],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )
@@ -93,19 +90,20 @@ pub(super) fn ingest(
             Some((d, a)) => (d, parse_decimal(&a)?),
             None => (0, Decimal::ZERO),
         };
-        tx.execute(
+        tx.prepare_cached(
             "INSERT INTO sales (store_pk, day, terminal_pk, tender, documents, amount) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (store_pk, day, terminal_pk, tender) DO UPDATE SET documents = excluded.documents, amount = excluded.amount",
-            params![terminal.store_pk, day, terminal.terminal_pk, tender, old_docs + documents, (old_amount + amount).to_string()],
-        )?;
+        )?
+        .execute(params![terminal.store_pk, day, terminal.terminal_pk, tender, old_docs + documents, (old_amount + amount).to_string()])?;
     }
     if !delta.journal.is_empty() {
         let state = schema::journal_state(journal_json.as_deref())?;
         let next_state = advance_journal(&state, delta.journal);
-        tx.execute(
-            "UPDATE terminals SET journal_state = ?1 WHERE pk = ?2",
-            params![schema::journal_json(&next_state)?, terminal.terminal_pk],
-        )?;
+        tx.prepare_cached("UPDATE terminals SET journal_state = ?1 WHERE pk = ?2")?
+            .execute(params![
+                schema::journal_json(&next_state)?,
+                terminal.terminal_pk
+            ])?;
     }
     let last_seq = first_seq + records.len() as u64 - 1;
     let held_through = held.max(last_seq);
@@ -113,12 +111,12 @@ pub(super) fn ingest(
         .iter()
         .map(|r| r.created_at.timestamp_millis())
         .max();
-    tx.execute(
+    tx.prepare_cached(
         "UPDATE terminals SET held_through = ?1, last_seen_ms = ?2,
                 newest_record_ms = max(coalesce(newest_record_ms, ?3), coalesce(?3, newest_record_ms))
           WHERE pk = ?4",
-        params![to_i64(held_through)?, now_ms, newest, terminal.terminal_pk],
-    )?;
+    )?
+    .execute(params![to_i64(held_through)?, now_ms, newest, terminal.terminal_pk])?;
     tx.commit()?;
     Ok(IngestOutcome {
         applied: inserted.len() as u32,
