@@ -172,7 +172,35 @@ CREATE TABLE md_changes (
 CREATE INDEX md_changes_live ON md_changes (tenant_pk, entity, key, store_pk) WHERE NOT superseded;
 "#,
     super::revocation::POSTGRES_MIGRATION,
+    POSTGRES_PAYLOAD_LZ4,
+    POSTGRES_RECORDS_WITHOUT_FK,
 ];
+
+/// `records.terminal_pk` keeps no foreign key on PostgreSQL: its check is
+/// a trigger running one locking query per inserted row (a quarter of the
+/// server's CPU in a catch-up, BENCHMARKS.md). Ingest inserts records only
+/// for the terminal row it has just locked `FOR UPDATE`, and terminals are
+/// never deleted (a lost till is revoked, its row kept), so the reference
+/// holds without it. (SQLite checks the key with one index probe; it stays.)
+const POSTGRES_RECORDS_WITHOUT_FK: &str = r#"
+ALTER TABLE records DROP CONSTRAINT IF EXISTS records_terminal_pk_fkey;
+"#;
+
+/// Payloads above 2 KB (a sale document is ~9 KB) are compressed in
+/// PostgreSQL's TOAST storage; the default method, pglz, cost the server
+/// more CPU in a catch-up than inserting the rows (BENCHMARKS.md). lz4 is
+/// several times faster at a similar ratio. It needs PostgreSQL 14 built
+/// with lz4 (Debian's is); elsewhere the column keeps pglz and this step
+/// changes nothing. Applies to rows stored from now on.
+const POSTGRES_PAYLOAD_LZ4: &str = r#"
+DO $$
+BEGIN
+    ALTER TABLE records ALTER COLUMN payload SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported OR syntax_error OR invalid_parameter_value THEN
+    RAISE NOTICE 'lz4 is not available: record payloads stay compressed with pglz';
+END
+$$;
+"#;
 
 /// Wire name of a record kind.
 pub fn kind_str(kind: RecordKind) -> &'static str {

@@ -149,6 +149,34 @@ pub async fn uploads_are_idempotent_and_acknowledge_the_contiguous_sequence(db: 
         metrics.contains(r#"route="/sync/v1/upload",status="200"} 4"#),
         "{metrics}"
     );
+
+    // a till that queued one movement twice, under a new sequence: the copy
+    // is acknowledged as a duplicate, the rest of the batch is stored
+    till.sell(false, &[("1001", "1")], &[("cash", "1.99")]);
+    let mut requeued = till.batch(10, 12);
+    requeued.records[1].id = till.records[1].id;
+    requeued.records[1].payload = till.records[1].payload.clone();
+    let ack = server.upload(&till, &requeued).await;
+    assert_eq!(
+        (
+            ack.json()["applied"].as_u64(),
+            ack.json()["duplicates"].as_u64(),
+            ack.json()["highest_contiguous_seq"].as_u64()
+        ),
+        (Some(2), Some(1), Some(12)),
+        "{}",
+        ack.text()
+    );
+    assert_eq!(db.record_count(terminal_pk).await.unwrap(), 11);
+    let stock = server
+        .admin_get("/admin/v1/tenants/acme/reports/stock")
+        .await
+        .json();
+    assert_eq!(
+        stock[0],
+        json!({"store_id":"S001","sku":"1001","qty":"-3"}),
+        "the movement queued twice moved stock once"
+    );
 }
 
 /// (case name, body, extra headers, expected status, expected code)

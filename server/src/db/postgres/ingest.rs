@@ -1,10 +1,26 @@
 //! The PostgreSQL ingest path (rules in [`crate::db`]): the terminal row
-//! locked `FOR UPDATE`, one `INSERT … SELECT FROM unnest(…) ON CONFLICT DO
-//! NOTHING RETURNING seq` for the batch, each projection as one NUMERIC
-//! upsert over `unnest` in key order (one round trip, not one per SKU), one
-//! transaction.
+//! locked `FOR UPDATE`, the batch's new records stored, each projection as
+//! one NUMERIC upsert over `unnest` in key order (one round trip, not one
+//! per SKU), one transaction.
+//!
+//! New records are stored with a binary `COPY` inside a savepoint: under
+//! the terminal's lock the sequences past `held_through` cannot conflict,
+//! and a record id already held under another sequence (a till that queued
+//! one record twice) is rare, so the fast path almost always stores the
+//! whole run. When it meets a unique violation it rolls back to the
+//! savepoint and the batch goes through `INSERT … SELECT FROM unnest(…) ON
+//! CONFLICT DO NOTHING RETURNING seq`, which stores what is new and reports
+//! the rest as duplicates. `COPY` skips the executor's per-row work and the
+//! separate conflict probe of both unique indexes (the catch-up bench in
+//! BENCHMARKS.md).
 
-use deadpool_postgres::Pool;
+use std::collections::HashSet;
+use std::pin::pin;
+
+use deadpool_postgres::{Pool, Transaction};
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{ToSql, Type};
 
 use super::to_i64;
 use crate::db::schema;
@@ -20,7 +36,7 @@ pub(super) async fn ingest(
     now_ms: i64,
 ) -> Result<IngestOutcome, DbError> {
     let mut client = pool.get().await?;
-    let tx = client.transaction().await?;
+    let mut tx = client.transaction().await?;
     let row = tx
         .query_one(
             "SELECT held_through, journal_state FROM terminals WHERE pk = $1 FOR UPDATE",
@@ -40,35 +56,7 @@ pub(super) async fn ingest(
         .unwrap_or(usize::MAX)
         .min(records.len());
     let fresh = &records[skip..];
-    let mut seqs = Vec::with_capacity(fresh.len());
-    let mut ids = Vec::with_capacity(fresh.len());
-    let mut kinds = Vec::with_capacity(fresh.len());
-    let mut types: Vec<Option<String>> = Vec::with_capacity(fresh.len());
-    let mut created = Vec::with_capacity(fresh.len());
-    let mut payloads = Vec::with_capacity(fresh.len());
-    for r in fresh {
-        seqs.push(to_i64(r.seq)?);
-        ids.push(r.id.to_string());
-        kinds.push(schema::kind_str(r.kind).to_owned());
-        types.push(r.document_type.clone());
-        created.push(r.created_at.timestamp_millis());
-        payloads.push(r.payload.get());
-    }
-    let inserted_seqs: std::collections::HashSet<i64> = if fresh.is_empty() {
-        Default::default()
-    } else {
-        tx.query(
-            "INSERT INTO records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload)
-             SELECT $1, s, i, k, d, c, $2, p
-               FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[]) AS u(s, i, k, d, c, p)
-             ON CONFLICT DO NOTHING RETURNING seq",
-            &[&terminal.terminal_pk, &now_ms, &seqs, &ids, &kinds, &types, &created, &payloads],
-        )
-        .await?
-        .iter()
-        .map(|r| r.get::<_, i64>(0))
-        .collect()
-    };
+    let inserted_seqs = store_records(&mut tx, terminal.terminal_pk, now_ms, fresh).await?;
     let inserted: Vec<&ReceivedRecord> = fresh
         .iter()
         .filter(|r| i64::try_from(r.seq).is_ok_and(|s| inserted_seqs.contains(&s)))
@@ -140,4 +128,88 @@ pub(super) async fn ingest(
         held_through,
         unprojected: delta.unprojected,
     })
+}
+
+/// Store `fresh` (sequences past what the terminal held); returns the
+/// sequences actually stored.
+async fn store_records(
+    tx: &mut Transaction<'_>,
+    terminal_pk: i64,
+    now_ms: i64,
+    fresh: &[ReceivedRecord],
+) -> Result<HashSet<i64>, DbError> {
+    if fresh.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut seqs = Vec::with_capacity(fresh.len());
+    let mut ids = Vec::with_capacity(fresh.len());
+    let mut kinds = Vec::with_capacity(fresh.len());
+    let mut types: Vec<Option<&str>> = Vec::with_capacity(fresh.len());
+    let mut created = Vec::with_capacity(fresh.len());
+    let mut payloads = Vec::with_capacity(fresh.len());
+    for r in fresh {
+        seqs.push(to_i64(r.seq)?);
+        ids.push(r.id.to_string());
+        kinds.push(schema::kind_str(r.kind));
+        types.push(r.document_type.as_deref());
+        created.push(r.created_at.timestamp_millis());
+        payloads.push(r.payload.get());
+    }
+    let savepoint = tx.savepoint("copy_records").await?;
+    let copied = async {
+        let sink = savepoint
+            .copy_in(
+                "COPY records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload)
+                 FROM STDIN BINARY",
+            )
+            .await?;
+        let mut writer = pin!(BinaryCopyInWriter::new(
+            sink,
+            &[
+                Type::INT8,
+                Type::INT8,
+                Type::TEXT,
+                Type::TEXT,
+                Type::TEXT,
+                Type::INT8,
+                Type::INT8,
+                Type::TEXT,
+            ],
+        ));
+        for i in 0..fresh.len() {
+            let row: [&(dyn ToSql + Sync); 8] = [
+                &terminal_pk,
+                &seqs[i],
+                &ids[i],
+                &kinds[i],
+                &types[i],
+                &created[i],
+                &now_ms,
+                &payloads[i],
+            ];
+            writer.as_mut().write(&row).await?;
+        }
+        writer.finish().await
+    }
+    .await;
+    match copied {
+        Ok(_) => {
+            savepoint.commit().await?;
+            return Ok(seqs.into_iter().collect());
+        }
+        Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => savepoint.rollback().await?,
+        Err(e) => return Err(e.into()),
+    }
+    Ok(tx
+        .query(
+            "INSERT INTO records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload)
+             SELECT $1, s, i, k, d, c, $2, p
+               FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[]) AS u(s, i, k, d, c, p)
+             ON CONFLICT DO NOTHING RETURNING seq",
+            &[&terminal_pk, &now_ms, &seqs, &ids, &kinds, &types, &created, &payloads],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get::<_, i64>(0))
+        .collect())
 }
