@@ -9,6 +9,9 @@
 # (KASA_PG_TEST_DIR, default /tmp/kasa-pg-test), 127.0.0.1 on a free port, trust auth for the
 # superuser "kasa", and durability off (fsync=off: it is thrown away). PostgreSQL refuses to run as
 # root, so as root the cluster runs as the "postgres" system user, which owns the directory.
+# KASA_PG_DURABLE=1 keeps PostgreSQL's durable defaults (fsync, synchronous commit, full-page
+# writes) — for benchmarks that compare with SQLite at synchronous=FULL; use another
+# KASA_PG_TEST_DIR for it beside the test cluster.
 # Typical use:
 #   eval "$(scripts/pg-test-cluster.sh start)"; export KASA_TEST_POSTGRES_URL
 #   cargo test -p kasa-server; scripts/pg-test-cluster.sh stop
@@ -41,10 +44,12 @@ case "${1:-}" in
     mkdir -p "$DIR"
     if [ ${#RUN[@]} -gt 0 ]; then chown "${KASA_PG_TEST_USER:-postgres}" "$DIR"; fi
     port=$(free_port)
+    durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    if [ "${KASA_PG_DURABLE:-0}" = 1 ]; then durability=""; fi
     "${RUN[@]}" "$PGBIN/initdb" -D "$DIR/data" -U kasa --auth=trust -E UTF8 --no-locale >"$DIR/initdb.log" 2>&1 \
       || { cat "$DIR/initdb.log" >&2; die "initdb failed"; }
     "${RUN[@]}" "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w -t 60 \
-      -o "-h 127.0.0.1 -p $port -k $DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+      -o "-h 127.0.0.1 -p $port -k $DIR $durability -c max_connections=200" \
       start >/dev/null || { cat "$DIR/server.log" >&2; die "pg_ctl start failed"; }
     echo "KASA_TEST_POSTGRES_URL=postgres://kasa@127.0.0.1:$port/postgres" | tee "$DIR/env.tmp" >/dev/null
     mv "$DIR/env.tmp" "$DIR/env" 2>/dev/null || cp "$DIR/env.tmp" "$DIR/env"
