@@ -61,7 +61,7 @@ struct Args {
     /// Records per terminal (rounded up to whole sales of 4 records).
     #[arg(long, default_value_t = 1000)]
     records: usize,
-    /// Records per upload batch (≤ 1000).
+    /// Records per upload batch (at most the protocol's ceiling, 4000).
     #[arg(long, default_value_t = 1000)]
     batch: usize,
     /// Send bodies gzip-compressed.
@@ -197,8 +197,9 @@ fn percentile(sorted: &[u64], p: usize) -> u64 {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if args.batch == 0 || args.batch > 1000 {
-        bail!("--batch must be 1–1000 (the protocol's limit)");
+    let ceiling = kasa_sync_protocol::limits::MAX_BATCH_RECORDS as usize;
+    if args.batch == 0 || args.batch > ceiling {
+        bail!("--batch must be 1–{ceiling} (the protocol's limit)");
     }
     let (base, admin, _server) = match (&args.url, &args.embedded) {
         (Some(url), None) => (
