@@ -20,7 +20,7 @@
 //! already a run of wire records and a sync round only reads and sends;
 //! the round still calls it first, for outbox rows written before this rule
 //! (decision 40: cutting 200,000 records at catch-up time took a third of
-//! the round; at sale time it is ~0.2 ms a sale). The ids come from the terminal and are stored, so
+//! the round; at sale time it is ~0.3 ms a sale). The ids come from the terminal and are stored, so
 //! every retry sends the same record under the same sequence — the
 //! protocol's exactly-once rests on that. Nothing is ever deleted or
 //! changed: confirmed records are those up to `sync_state.confirmed_through`.
