@@ -47,5 +47,6 @@ story!(master_data_is_published_and_pulled_by_cursor_in_pages);
 story!(concurrent_resends_are_applied_once);
 story!(a_lossy_network_still_delivers_each_record_once);
 story!(overlapping_batches_are_stored_in_sequence_order);
+story!(stored_payloads_are_the_text_that_was_sent);
 story!(a_revoked_terminal_is_refused_and_keeps_what_it_sent);
 story!(a_revocation_made_elsewhere_applies_to_a_running_server);

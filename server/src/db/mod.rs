@@ -327,6 +327,15 @@ pub trait Database:
     ) -> Result<IngestOutcome, DbError>;
     /// Count of records held for a terminal (tests and reports).
     async fn record_count(&self, terminal_pk: i64) -> Result<u64, DbError>;
+    /// The stored payload text of a terminal's records from `from_seq`, at
+    /// most `limit`, as `(seq, payload)` in sequence order — exactly the
+    /// text the terminal sent (decision 39).
+    async fn record_payloads(
+        &self,
+        terminal_pk: i64,
+        from_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, String)>, DbError>;
     /// Publish changes as the tenant's next versions (store-scoped if `store_id`).
     async fn publish(
         &self,

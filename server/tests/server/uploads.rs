@@ -454,3 +454,72 @@ pub async fn overlapping_batches_are_stored_in_sequence_order(db: Arc<dyn Databa
     assert_eq!(counter(&server, HELD).await, 1);
     assert_eq!(db.record_count(terminal_pk).await.unwrap(), 12);
 }
+
+/// Payload texts as a terminal may send them: key order, `1.50` vs `1.5`,
+/// escapes, spacing, exponents, Cyrillic.
+const SENT_TEXTS: [&str; 3] = [
+    r#"{"tenders":[{"kind":"cash","amount":"1.50"}],"total":"1.50","zeta":1,"alpha":1.50}"#,
+    r#"{"sku":"1001","qty":"-1.000","location":"S001","note":"caf\u00e9 \"x\"","n":1e2}"#,
+    r#"{ "spaced" : [ 1 , 2 ],"unicode":"Хляб ₀" }"#,
+];
+
+/// `batch` as serde writes it, with record i's payload replaced by
+/// `SENT_TEXTS[i]` verbatim.
+fn body_with_sent_texts(batch: &kasa_sync_protocol::UploadBatch) -> Vec<u8> {
+    let mut marked = batch.clone();
+    for (i, record) in marked.records.iter_mut().enumerate() {
+        record.payload = json!(format!("@payload{i}@"));
+    }
+    let mut body = serde_json::to_string(&marked).unwrap();
+    for (i, text) in SENT_TEXTS.iter().enumerate().take(marked.records.len()) {
+        body = body.replace(&format!("\"@payload{i}@\""), text);
+    }
+    body.into_bytes()
+}
+
+/// Head office stores each payload as the exact text the terminal sent
+/// (decision 39), on both backends and on both of PostgreSQL's ingest
+/// paths (a batch with a record id queued twice takes the fallback).
+pub async fn stored_payloads_are_the_text_that_was_sent(db: Arc<dyn Database>) {
+    let server = Server::start(db.clone(), test_config()).await;
+    server.tenant_with_store("acme", "S001").await;
+    let mut till = server.till("acme", "S001", "T01").await;
+    for _ in 0..2 {
+        till.sell(false, &[("1001", "1")], &[("cash", "1.50")]);
+    }
+    let terminal_pk = server.terminal_pk(&till).await;
+    let first = server
+        .upload_raw(
+            &till.credential,
+            body_with_sent_texts(&till.batch(1, 3)),
+            &[],
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text());
+    // seqs 4..=6, the first two re-using the ids of seqs 1 and 2
+    let mut second = till.batch(4, 6);
+    second.records[0].id = till.records[0].id;
+    second.records[1].id = till.records[1].id;
+    let ack = server
+        .upload_raw(&till.credential, body_with_sent_texts(&second), &[])
+        .await;
+    assert_eq!(
+        (
+            ack.json()["applied"].as_u64(),
+            ack.json()["duplicates"].as_u64()
+        ),
+        (Some(1), Some(2)),
+        "{}",
+        ack.text()
+    );
+    let stored = db.record_payloads(terminal_pk, 1, 10).await.unwrap();
+    let seqs: Vec<u64> = stored.iter().map(|(seq, _)| *seq).collect();
+    assert_eq!(seqs, [1, 2, 3, 6]);
+    for (seq, text) in &stored {
+        assert_eq!(
+            text,
+            SENT_TEXTS[((seq - 1) % 3) as usize],
+            "payload of seq {seq}"
+        );
+    }
+}

@@ -328,6 +328,26 @@ impl Database for PostgresDatabase {
         ingest::ingest(&self.pool, terminal, first_seq, &records, now_ms).await
     }
 
+    async fn record_payloads(
+        &self,
+        terminal_pk: i64,
+        from_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, String)>, DbError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query(
+                "SELECT seq, payload FROM records WHERE terminal_pk = $1 AND seq >= $2
+                 ORDER BY seq LIMIT $3",
+                &[&terminal_pk, &to_i64(from_seq)?, &i64::from(limit)],
+            )
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, String>(1)))
+            .collect())
+    }
+
     async fn record_count(&self, terminal_pk: i64) -> Result<u64, DbError> {
         let client = self.pool.get().await?;
         let n: i64 = client

@@ -376,6 +376,26 @@ impl Database for SqliteDatabase {
         outcome
     }
 
+    async fn record_payloads(
+        &self,
+        terminal_pk: i64,
+        from_seq: u64,
+        limit: u32,
+    ) -> Result<Vec<(u64, String)>, DbError> {
+        let from = to_i64(from_seq)?;
+        self.call(move |conn| {
+            let mut stmt = conn.prepare_cached(
+                "SELECT seq, payload FROM records WHERE terminal_pk = ?1 AND seq >= ?2
+                 ORDER BY seq LIMIT ?3",
+            )?;
+            let rows = stmt.query_map(params![terminal_pk, from, limit], |r| {
+                Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+            })?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+        .await
+    }
+
     async fn record_count(&self, terminal_pk: i64) -> Result<u64, DbError> {
         self.call(move |conn| {
             let n: i64 = conn.query_row(
