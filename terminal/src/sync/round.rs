@@ -382,6 +382,8 @@ impl Upload<'_> {
                 written_at: Instant::now(),
             };
             let sent = self.pump(store, batches, &lanes, &mut confirmations, report);
+            // nothing more goes out, not even a batch already handed to a lane
+            stop.store(true, Ordering::Release);
             // what head office acknowledged is written down however sending ended
             let written = confirmations.write(store, report);
             let sent = sent?;
