@@ -41,10 +41,13 @@ impl RecordKind {
     ];
 }
 
-/// One record of a terminal's series.
+/// One record of a terminal's series. The payload is a JSON value by
+/// default; head office reads it as unparsed text
+/// (`Record<Box<serde_json::value::RawValue>>`) so it can store exactly what
+/// was sent (decision 39) — the same fields and checks either way.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Record {
+pub struct Record<P = serde_json::Value> {
     /// The terminal that wrote it; must equal the batch's (and the credential's).
     pub terminal_id: String,
     /// Position in the terminal's gapless series, from 1.
@@ -59,10 +62,10 @@ pub struct Record {
     /// When the terminal wrote it (UTC).
     pub created_at: DateTime<Utc>,
     /// The record itself, as the terminal's domain serialises it.
-    pub payload: serde_json::Value,
+    pub payload: P,
 }
 
-impl Record {
+impl<P: Serialize> Record<P> {
     /// Length of the record as compact JSON — what it adds to a batch body
     /// (plus one separator byte). The terminal stores this beside the outbox
     /// row so the planner can bound batches without re-serialising.
@@ -71,10 +74,11 @@ impl Record {
     }
 }
 
-/// Terminal → server: a run of consecutive records.
+/// Terminal → server: a run of consecutive records (payloads as in
+/// [`Record`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct UploadBatch {
+pub struct UploadBatch<P = serde_json::Value> {
     /// The agreed protocol version.
     pub protocol: ProtocolVersion,
     /// The sending terminal.
@@ -84,17 +88,19 @@ pub struct UploadBatch {
     /// Sequence of the first record; records follow without gaps.
     pub first_seq: u64,
     /// The records, in sequence order.
-    pub records: Vec<Record>,
+    pub records: Vec<Record<P>>,
 }
 
-impl UploadBatch {
+impl<P> UploadBatch<P> {
     /// Sequence of the last record (`first_seq - 1` when empty).
     pub fn last_seq(&self) -> u64 {
         self.first_seq
             .saturating_add(self.records.len() as u64)
             .saturating_sub(1)
     }
+}
 
+impl<P: Serialize> UploadBatch<P> {
     /// Length of the batch as compact JSON.
     pub fn encoded_len(&self) -> u64 {
         encoded_len(self)

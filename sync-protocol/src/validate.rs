@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::codes;
 use crate::limits::{Limits, MAX_ID_BYTES, MAX_KEY_BYTES};
-use crate::upload::{Record, RecordKind, UploadBatch};
+use crate::upload::{RecordKind, UploadBatch};
 use crate::version::{ProtocolVersion, VersionRange};
 
 /// Who sent the batch and what was agreed, as the server knows it (from the
@@ -161,55 +161,11 @@ fn malformed(reason: impl Into<String>) -> BatchError {
 }
 
 /// Check a batch on its own. Returns the batch's compact-JSON size.
-pub fn validate_batch(batch: &UploadBatch, ctx: &BatchContext<'_>) -> Result<u64, BatchError> {
+pub fn validate_batch<P: serde::Serialize>(
+    batch: &UploadBatch<P>,
+    ctx: &BatchContext<'_>,
+) -> Result<u64, BatchError> {
     validate_batch_of_len(batch, batch.encoded_len(), ctx)
-}
-
-/// The fields of a record the checks read. [`Record`] has them; so does a
-/// server's received record that keeps its payload as unparsed text (the
-/// checks never look inside a payload).
-pub trait RecordHeader {
-    /// The terminal the record claims.
-    fn terminal_id(&self) -> &str;
-    /// Its sequence.
-    fn seq(&self) -> u64;
-    /// Its id.
-    fn id(&self) -> Uuid;
-    /// What it is.
-    fn kind(&self) -> RecordKind;
-    /// The document type, if any.
-    fn document_type(&self) -> Option<&str>;
-}
-
-impl RecordHeader for Record {
-    fn terminal_id(&self) -> &str {
-        &self.terminal_id
-    }
-    fn seq(&self) -> u64 {
-        self.seq
-    }
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn kind(&self) -> RecordKind {
-        self.kind
-    }
-    fn document_type(&self) -> Option<&str> {
-        self.document_type.as_deref()
-    }
-}
-
-/// An upload batch's envelope: everything but its records.
-#[derive(Debug, Clone, Copy)]
-pub struct BatchEnvelope<'a> {
-    /// The batch's protocol version.
-    pub protocol: ProtocolVersion,
-    /// The terminal it claims.
-    pub terminal_id: &'a str,
-    /// The store it claims.
-    pub store_id: &'a str,
-    /// Its first sequence.
-    pub first_seq: u64,
 }
 
 /// [`validate_batch`] for a batch whose JSON text is known to be `bytes`
@@ -217,26 +173,8 @@ pub struct BatchEnvelope<'a> {
 /// limit is checked against that length instead of serialising the whole
 /// batch again to count it; a till sends compact JSON, so both agree, and
 /// a padded body only counts larger. Returns `bytes`.
-pub fn validate_batch_of_len(
-    batch: &UploadBatch,
-    bytes: u64,
-    ctx: &BatchContext<'_>,
-) -> Result<u64, BatchError> {
-    let envelope = BatchEnvelope {
-        protocol: batch.protocol,
-        terminal_id: &batch.terminal_id,
-        store_id: &batch.store_id,
-        first_seq: batch.first_seq,
-    };
-    validate_records(&envelope, &batch.records, bytes, ctx)
-}
-
-/// The checks of [`validate_batch_of_len`] on a batch held as its envelope
-/// and records of any [`RecordHeader`] type, in the same order with the
-/// same errors.
-pub fn validate_records<R: RecordHeader>(
-    batch: &BatchEnvelope<'_>,
-    records: &[R],
+pub fn validate_batch_of_len<P>(
+    batch: &UploadBatch<P>,
     bytes: u64,
     ctx: &BatchContext<'_>,
 ) -> Result<u64, BatchError> {
@@ -247,8 +185,8 @@ pub fn validate_records<R: RecordHeader>(
         });
     }
     for (name, id) in [
-        ("terminal_id", batch.terminal_id),
-        ("store_id", batch.store_id),
+        ("terminal_id", &batch.terminal_id),
+        ("store_id", &batch.store_id),
     ] {
         if !is_valid_id(id) {
             return Err(malformed(format!(
@@ -259,22 +197,22 @@ pub fn validate_records<R: RecordHeader>(
     if batch.terminal_id != ctx.terminal_id {
         return Err(BatchError::ForeignTerminal {
             what: "batch".to_owned(),
-            claimed: batch.terminal_id.to_owned(),
+            claimed: batch.terminal_id.clone(),
             authenticated: ctx.terminal_id.to_owned(),
         });
     }
     if batch.store_id != ctx.store_id {
         return Err(BatchError::ForeignStore {
-            claimed: batch.store_id.to_owned(),
+            claimed: batch.store_id.clone(),
             enrolled: ctx.store_id.to_owned(),
         });
     }
-    if records.is_empty() {
+    if batch.records.is_empty() {
         return Err(malformed("batch has no records; ask for status instead"));
     }
-    if records.len() > ctx.limits.max_batch_records as usize {
+    if batch.records.len() > ctx.limits.max_batch_records as usize {
         return Err(BatchError::TooManyRecords {
-            count: records.len(),
+            count: batch.records.len(),
             max: ctx.limits.max_batch_records,
         });
     }
@@ -289,48 +227,50 @@ pub fn validate_records<R: RecordHeader>(
             "first_seq must be at least 1 (series start at 1)",
         ));
     }
-    if batch.first_seq.checked_add(records.len() as u64).is_none() {
+    if batch
+        .first_seq
+        .checked_add(batch.records.len() as u64)
+        .is_none()
+    {
         return Err(malformed("sequence numbers would overflow"));
     }
-    let mut ids: HashMap<Uuid, u64> = HashMap::with_capacity(records.len());
-    for (expected, record) in (batch.first_seq..).zip(records) {
-        if record.terminal_id() != batch.terminal_id {
+    let mut ids: HashMap<Uuid, u64> = HashMap::with_capacity(batch.records.len());
+    for (expected, record) in (batch.first_seq..).zip(&batch.records) {
+        if record.terminal_id != batch.terminal_id {
             return Err(BatchError::ForeignTerminal {
-                what: format!("record seq {}", record.seq()),
-                claimed: record.terminal_id().to_owned(),
+                what: format!("record seq {}", record.seq),
+                claimed: record.terminal_id.clone(),
                 authenticated: ctx.terminal_id.to_owned(),
             });
         }
-        if record.seq() != expected {
-            return Err(
-                if record.seq() >= batch.first_seq && record.seq() < expected {
-                    BatchError::RepeatedSeq { seq: record.seq() }
-                } else {
-                    BatchError::Gap {
-                        expected,
-                        found: record.seq(),
-                    }
-                },
-            );
-        }
-        if let Some(first_seq) = ids.insert(record.id(), record.seq()) {
-            return Err(BatchError::RepeatedId {
-                id: record.id(),
-                first_seq,
-                second_seq: record.seq(),
+        if record.seq != expected {
+            return Err(if record.seq >= batch.first_seq && record.seq < expected {
+                BatchError::RepeatedSeq { seq: record.seq }
+            } else {
+                BatchError::Gap {
+                    expected,
+                    found: record.seq,
+                }
             });
         }
-        match record.document_type() {
-            None if record.kind() == RecordKind::Document => {
+        if let Some(first_seq) = ids.insert(record.id, record.seq) {
+            return Err(BatchError::RepeatedId {
+                id: record.id,
+                first_seq,
+                second_seq: record.seq,
+            });
+        }
+        match &record.document_type {
+            None if record.kind == RecordKind::Document => {
                 return Err(malformed(format!(
                     "record seq {} is a document without document_type",
-                    record.seq()
+                    record.seq
                 )));
             }
             Some(t) if t.is_empty() || t.len() > MAX_KEY_BYTES => {
                 return Err(malformed(format!(
                     "record seq {} has a document_type of {} bytes (1–{MAX_KEY_BYTES} allowed)",
-                    record.seq(),
+                    record.seq,
                     t.len()
                 )));
             }
@@ -357,8 +297,8 @@ pub struct IngestSplit {
 ///
 /// Records whose id the server already holds under another sequence are a
 /// separate, storage-level check (unique index on the id).
-pub fn split_against_held(
-    batch: &UploadBatch,
+pub fn split_against_held<P>(
+    batch: &UploadBatch<P>,
     held_through: u64,
 ) -> Result<IngestSplit, BatchError> {
     let next = held_through.saturating_add(1);

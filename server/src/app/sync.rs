@@ -15,13 +15,14 @@ use axum::response::{IntoResponse, Response};
 use kasa_sync_protocol::body::{CONTENT_ENCODING_HEADER, GZIP_MIN_BODY_BYTES, inflate};
 use kasa_sync_protocol::http::PROTOCOL_HEADER;
 use kasa_sync_protocol::limits::{MAX_BATCH_BYTES, MAX_PAGE_BYTES, MAX_SMALL_MESSAGE_BYTES};
-use kasa_sync_protocol::validate::{BatchEnvelope, RecordHeader, is_valid_id, validate_records};
+use kasa_sync_protocol::validate::{is_valid_id, validate_batch_of_len};
 use kasa_sync_protocol::{
     Ack, BatchContext, BatchError, BodyEncoding, BodyError, CursorPosition, Hello, HelloReply,
-    Limits, MasterDataPageRequest, ProtocolVersion, VersionRange, Welcome, decode_body,
-    encode_page, negotiate,
+    Limits, MasterDataPageRequest, ProtocolVersion, Record, UploadBatch, VersionRange, Welcome,
+    decode_body, encode_page, negotiate,
 };
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use super::{AppState, now_ms, read_body};
 use crate::credential::{enrolment_code_hash, issue_credential};
@@ -227,69 +228,27 @@ pub async fn upload(
     result.map(Json)
 }
 
-/// An upload batch as it arrives, each payload kept as its JSON text: the
-/// text is what head office stores; the envelope fields are checked like an
-/// [`kasa_sync_protocol::UploadBatch`]'s (same fields, same refusal of
-/// unknown ones), and only what the projections need is read from the
-/// payload ([`effect_of`]).
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReceivedBatch {
-    protocol: ProtocolVersion,
-    terminal_id: String,
-    store_id: String,
-    first_seq: u64,
-    records: Vec<ReceivedRecordFields>,
-}
+/// An upload batch as it arrives: each payload kept as the JSON text that
+/// head office stores; only what the projections need is read from it
+/// ([`effect_of`]).
+type ReceivedBatch = UploadBatch<Box<RawValue>>;
 
-/// A [`kasa_sync_protocol::Record`] with its payload unparsed.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ReceivedRecordFields {
-    terminal_id: String,
-    seq: u64,
-    id: uuid::Uuid,
-    kind: kasa_sync_protocol::RecordKind,
-    document_type: Option<String>,
-    created_at: chrono::DateTime<chrono::Utc>,
-    payload: Box<serde_json::value::RawValue>,
-}
-
-impl RecordHeader for ReceivedRecordFields {
-    fn terminal_id(&self) -> &str {
-        &self.terminal_id
-    }
-    fn seq(&self) -> u64 {
-        self.seq
-    }
-    fn id(&self) -> uuid::Uuid {
-        self.id
-    }
-    fn kind(&self) -> kasa_sync_protocol::RecordKind {
-        self.kind
-    }
-    fn document_type(&self) -> Option<&str> {
-        self.document_type.as_deref()
-    }
-}
-
-impl ReceivedRecordFields {
-    fn into_received(self) -> ReceivedRecord {
-        let effect = effect_of(
-            self.kind,
-            self.document_type.as_deref(),
-            self.created_at,
-            self.payload.get(),
-        );
-        ReceivedRecord {
-            seq: self.seq,
-            id: self.id,
-            kind: self.kind,
-            document_type: self.document_type,
-            created_at: self.created_at,
-            payload: self.payload,
-            effect,
-        }
+/// A checked record, ready for the database.
+fn received_record(record: Record<Box<RawValue>>) -> ReceivedRecord {
+    let effect = effect_of(
+        record.kind,
+        record.document_type.as_deref(),
+        record.created_at,
+        record.payload.get(),
+    );
+    ReceivedRecord {
+        seq: record.seq,
+        id: record.id,
+        kind: record.kind,
+        document_type: record.document_type,
+        created_at: record.created_at,
+        payload: record.payload,
+        effect,
     }
 }
 
@@ -316,26 +275,15 @@ async fn upload_as(
         accepted: state.capabilities.protocol,
         limits: Limits::default(),
     };
-    let envelope = BatchEnvelope {
-        protocol: received.protocol,
-        terminal_id: &received.terminal_id,
-        store_id: &received.store_id,
-        first_seq: received.first_seq,
-    };
-    validate_records(&envelope, &received.records, json.len() as u64, &context)
+    validate_batch_of_len(&received, json.len() as u64, &context)
         .map_err(|e| ApiError::sync(&e))?;
-    let last_seq = received.first_seq + received.records.len() as u64 - 1;
-    if i64::try_from(last_seq).is_err() {
+    if i64::try_from(received.last_seq()).is_err() {
         return Err(ApiError::sync(&BatchError::Malformed {
             reason: "sequence numbers above 2^63 are not accepted".into(),
         }));
     }
     let first_seq = received.first_seq;
-    let records = received
-        .records
-        .into_iter()
-        .map(ReceivedRecordFields::into_received)
-        .collect();
+    let records = received.records.into_iter().map(received_record).collect();
     state
         .upload_order
         .wait_for_turn(

@@ -417,9 +417,9 @@ impl Upload<'_> {
                     planned.first_seq,
                     planned.last_seq,
                 )?;
-                if batch.len() as u64 != planned.last_seq - planned.first_seq + 1 {
+                if batch.records.len() as u64 != planned.last_seq - planned.first_seq + 1 {
                     return Err(kasa_sync_protocol::PlanError::OutboxGap {
-                        after: (planned.first_seq + batch.len() as u64).saturating_sub(1),
+                        after: (planned.first_seq + batch.records.len() as u64).saturating_sub(1),
                         next: planned.last_seq,
                     }
                     .into());

@@ -44,9 +44,9 @@ use std::borrow::Cow;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use kasa_domain::document::DocumentType;
 use kasa_domain::journal::JournalEntry;
-use kasa_sync_protocol::{OutboxEntry, ProtocolVersion, Record, RecordKind};
+use kasa_sync_protocol::{OutboxEntry, ProtocolVersion, Record, RecordKind, UploadBatch};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
@@ -111,24 +111,20 @@ pub fn extend_series(tx: &Connection, terminal_id: &str) -> Result<usize, SyncEr
             created_at,
         };
         for record in records_of_outbox_row(tx, &row)? {
-            let wire = WireRecord {
-                terminal_id,
+            let envelope = Record {
+                terminal_id: terminal_id.to_owned(),
                 seq: next_seq,
-                id: &record.id,
+                id: record.id,
                 kind: record.kind,
-                document_type: Some(&record.document_type),
+                document_type: Some(record.document_type.clone()),
                 created_at: record.created_at,
                 payload: placeholder,
             };
-            let encoded_len = serde_json::to_vec(&wire)
-                .map_err(|e| SyncError::Protocol(e.to_string()))?
-                .len()
-                - 1
-                + record.payload.len();
+            let encoded_len = envelope.encoded_len() - 1 + record.payload.len() as u64;
             insert.execute(params![
                 next_seq as i64,
                 outbox_seq,
-                record.id,
+                record.id.to_string(),
                 kind_code(record.kind),
                 record.document_type,
                 record
@@ -155,7 +151,7 @@ struct OutboxRow<'a> {
 /// A wire record cut from an outbox row; the payload is the compact JSON
 /// text sent, validated but never rebuilt.
 struct CutRecord<'a> {
-    id: String,
+    id: Uuid,
     kind: RecordKind,
     document_type: String,
     created_at: DateTime<Utc>,
@@ -202,7 +198,7 @@ fn records_of_outbox_row<'a>(
     let created_at =
         parse_utc(row.created_at).ok_or_else(|| damaged(format!("time {:?}", row.created_at)))?;
     let record = |id: Uuid, kind, payload| CutRecord {
-        id: id.to_string(),
+        id,
         kind,
         document_type: document_type.clone(),
         created_at,
@@ -328,139 +324,44 @@ pub fn unconfirmed_entries(conn: &Connection) -> Result<Vec<OutboxEntry>, SyncEr
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// Records `first..=last`, in order.
+/// Records `first..=last`, in order, payloads parsed (what
+/// [`load_batch`] sends, read as values).
 pub fn load_records(
     conn: &Connection,
     terminal_id: &str,
     first: u64,
     last: u64,
 ) -> Result<Vec<Record>, SyncError> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT seq, record_id, kind, document_type, created_at, payload FROM sync_records
-         WHERE seq BETWEEN ?1 AND ?2 ORDER BY seq",
-    )?;
-    let rows = stmt.query_map(params![first as i64, last as i64], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, Option<String>>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, String>(5)?,
-        ))
-    })?;
-    let mut out = Vec::new();
-    for row in rows {
-        let (seq, id, kind, document_type, created_at, payload) = row?;
-        let damaged = |detail: String| SyncError::OutboxUnreadable {
-            outbox_seq: seq as u64,
-            detail,
-        };
-        out.push(Record {
-            terminal_id: terminal_id.to_owned(),
-            seq: seq as u64,
-            id: id.parse().map_err(|e| damaged(format!("id: {e}")))?,
-            kind: kind_from_code(&kind).ok_or_else(|| damaged(format!("kind {kind:?}")))?,
-            document_type,
-            created_at: parse_utc(&created_at).ok_or_else(|| damaged("time".to_owned()))?,
-            payload: serde_json::from_str(&payload).map_err(|e| damaged(e.to_string()))?,
-        });
-    }
-    Ok(out)
+    let batch = load_batch(conn, ProtocolVersion::CURRENT, terminal_id, "", first, last)?;
+    batch
+        .records
+        .into_iter()
+        .map(|r| {
+            let payload =
+                serde_json::from_str(r.payload.get()).map_err(|e| SyncError::OutboxUnreadable {
+                    outbox_seq: r.seq,
+                    detail: e.to_string(),
+                })?;
+            Ok(Record {
+                terminal_id: r.terminal_id,
+                seq: r.seq,
+                id: r.id,
+                kind: r.kind,
+                document_type: r.document_type,
+                created_at: r.created_at,
+                payload,
+            })
+        })
+        .collect()
 }
 
-/// One record as it goes on the wire: the same fields, order and encoding
-/// as [`Record`], with the stored payload text passed through untouched.
-/// [`Record::encoded_len`] of a record equals this one's compact length
-/// (tested), so the planner's byte bounds hold for what is sent.
-#[derive(Debug, Serialize)]
-struct WireRecord<'a> {
-    terminal_id: &'a str,
-    seq: u64,
-    id: &'a str,
-    kind: RecordKind,
-    document_type: Option<&'a str>,
-    created_at: DateTime<Utc>,
-    payload: &'a RawValue,
-}
-
-/// A record read back from `sync_records`, ready to send.
-#[derive(Debug)]
-struct StoredRecord {
-    seq: u64,
-    id: String,
-    kind: RecordKind,
-    document_type: Option<String>,
-    created_at: DateTime<Utc>,
-    payload: Box<RawValue>,
-}
-
-/// An upload batch built from the stored records without rebuilding their
-/// payloads: it serialises to exactly the JSON of
-/// [`kasa_sync_protocol::UploadBatch`] with the same records (tested), so
-/// head office reads it as one.
-#[derive(Debug)]
-pub struct WireBatch {
-    protocol: ProtocolVersion,
-    terminal_id: String,
-    store_id: String,
-    records: Vec<StoredRecord>,
-}
-
-impl WireBatch {
-    /// Sequence of the first record (0 when empty).
-    pub fn first_seq(&self) -> u64 {
-        self.records.first().map_or(0, |r| r.seq)
-    }
-
-    /// Sequence of the last record (0 when empty).
-    pub fn last_seq(&self) -> u64 {
-        self.records.last().map_or(0, |r| r.seq)
-    }
-
-    /// Records in the batch.
-    pub fn len(&self) -> usize {
-        self.records.len()
-    }
-
-    /// True when the batch has no records.
-    pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
-    }
-}
-
-impl Serialize for WireBatch {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct Envelope<'a> {
-            protocol: ProtocolVersion,
-            terminal_id: &'a str,
-            store_id: &'a str,
-            first_seq: u64,
-            records: Vec<WireRecord<'a>>,
-        }
-        Envelope {
-            protocol: self.protocol,
-            terminal_id: &self.terminal_id,
-            store_id: &self.store_id,
-            first_seq: self.first_seq(),
-            records: self
-                .records
-                .iter()
-                .map(|r| WireRecord {
-                    terminal_id: &self.terminal_id,
-                    seq: r.seq,
-                    id: &r.id,
-                    kind: r.kind,
-                    document_type: r.document_type.as_deref(),
-                    created_at: r.created_at,
-                    payload: &r.payload,
-                })
-                .collect(),
-        }
-        .serialize(serializer)
-    }
-}
+/// An upload batch read from the stored records: each payload is the
+/// stored compact JSON text, passed through untouched (never parsed into a
+/// value and serialised again), so the batch serialises exactly as the
+/// protocol's `UploadBatch` of the same records with parsed payloads
+/// (tested) and [`Record::encoded_len`] of a record is what it adds to the
+/// body.
+pub type WireBatch = UploadBatch<Box<RawValue>>;
 
 /// The upload batch of records `first..=last`, read as stored.
 pub fn load_batch(
@@ -485,24 +386,24 @@ pub fn load_batch(
             detail,
         };
         let id: String = row.get(1)?;
-        id.parse::<Uuid>()
-            .map_err(|e| damaged(format!("id {id:?}: {e}")))?;
         let kind: String = row.get(2)?;
         let created_at: String = row.get(4)?;
         let payload: String = row.get(5)?;
-        records.push(StoredRecord {
+        records.push(Record {
+            terminal_id: terminal_id.to_owned(),
             seq,
+            id: id.parse().map_err(|e| damaged(format!("id {id:?}: {e}")))?,
             kind: kind_from_code(&kind).ok_or_else(|| damaged(format!("kind {kind:?}")))?,
             document_type: row.get(3)?,
             created_at: parse_utc(&created_at).ok_or_else(|| damaged("time".to_owned()))?,
             payload: RawValue::from_string(payload).map_err(|e| damaged(e.to_string()))?,
-            id,
         });
     }
-    Ok(WireBatch {
+    Ok(UploadBatch {
         protocol,
         terminal_id: terminal_id.to_owned(),
         store_id: store_id.to_owned(),
+        first_seq: first,
         records,
     })
 }

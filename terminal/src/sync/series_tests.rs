@@ -61,7 +61,10 @@ fn a_wire_batch_is_the_upload_batch_of_the_same_records() {
     ]);
     let version = ProtocolVersion::new(1, 0);
     let wire = load_batch(&conn, version, "T01", "S001", 7, 9).unwrap();
-    assert_eq!((wire.first_seq(), wire.last_seq(), wire.len()), (7, 9, 3));
+    assert_eq!(
+        (wire.first_seq, wire.last_seq(), wire.records.len()),
+        (7, 9, 3)
+    );
     let records: Vec<Record> = load_records(&conn, "T01", 7, 9).unwrap();
     let lens: Vec<usize> = records
         .iter()
