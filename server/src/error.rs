@@ -69,7 +69,7 @@ impl From<DbError> for ApiError {
             DbError::CodeUnknown | DbError::CodeUsed | DbError::CodeExpired => {
                 StatusCode::FORBIDDEN
             }
-            DbError::Gap { .. } => StatusCode::CONFLICT,
+            DbError::Gap { .. } | DbError::SeriesConflict { .. } => StatusCode::CONFLICT,
             DbError::SchemaTooNew { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             DbError::Backend(_) => StatusCode::SERVICE_UNAVAILABLE,
         };

@@ -10,12 +10,15 @@ mod endpoints;
 mod projections;
 #[path = "server/revocation.rs"]
 mod revocation;
+#[path = "server/series.rs"]
+mod series;
 #[path = "server/uploads.rs"]
 mod uploads;
 
 use endpoints::*;
 use projections::*;
 use revocation::*;
+use series::*;
 use uploads::*;
 
 /// Generate `sqlite_<story>` and `postgres_<story>` tests.
@@ -50,3 +53,5 @@ story!(overlapping_batches_are_stored_in_sequence_order);
 story!(stored_payloads_are_the_text_that_was_sent);
 story!(a_revoked_terminal_is_refused_and_keeps_what_it_sent);
 story!(a_revocation_made_elsewhere_applies_to_a_running_server);
+story!(acknowledgements_carry_the_chain_to_1_1_tills_only);
+story!(a_different_record_at_a_held_sequence_is_a_conflict_kept_apart);

@@ -24,6 +24,8 @@
 //! | `sync.outbox_pruned` | terminal (planner) | head office needs records this till no longer holds | stop; records would be lost — call support |
 //! | `sync.outbox_gap` | terminal (planner) | the till's own outbox is not gapless | stop; the local database is damaged |
 //! | `sync.record_too_large` | terminal (planner) | one record alone exceeds the batch byte limit | cannot be sent; report |
+//! | `sync.series_conflict` | server | a record in the batch differs (id or content) from the record head office holds at that sequence, or reuses an id head office holds elsewhere; the batch is kept apart, nothing stored in the series, the terminal marked forked | stop uploading; the till is a restored backup or a clone — re-enrol it as a new terminal |
+//! | `sync.series_diverged` | terminal | head office's chain at a sequence both hold differs from the till's own (restored backup, cloned disk) | stop uploading (kept on the till); re-enrol as a new terminal |
 
 /// Not valid JSON, wrong shape, invalid identifier or damaged gzip.
 pub const MALFORMED: &str = "sync.malformed";
@@ -60,6 +62,11 @@ pub const OUTBOX_GAP: &str = "sync.outbox_gap";
 /// A single record is larger than the batch byte limit.
 pub const RECORD_TOO_LARGE: &str = "sync.record_too_large";
 
+/// A record differs from the one head office holds at its sequence.
+pub const SERIES_CONFLICT: &str = "sync.series_conflict";
+/// The till's series and head office's differ (found by the till).
+pub const SERIES_DIVERGED: &str = "sync.series_diverged";
+
 /// All codes, for documentation and for tests that check uniqueness.
 pub const ALL: &[&str] = &[
     MALFORMED,
@@ -79,6 +86,8 @@ pub const ALL: &[&str] = &[
     OUTBOX_PRUNED,
     OUTBOX_GAP,
     RECORD_TOO_LARGE,
+    SERIES_CONFLICT,
+    SERIES_DIVERGED,
 ];
 
 #[cfg(test)]

@@ -52,6 +52,8 @@ impl Server {
             highest_contiguous_seq: self.held.len() as u64,
             duplicates: 0,
             applied: 0,
+            chain_head: None,
+            chain_at: None,
         }
     }
 

@@ -16,6 +16,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::envelope::ErrorEnvelope;
+use crate::identity::{SeriesHash, SeriesPoint};
 use crate::limits::Limits;
 use crate::master_data::{
     ChangeOp, Cursor, CursorPosition, Entity, MasterDataChange, MasterDataPage,
@@ -172,6 +173,22 @@ pub fn ack() -> Ack {
         highest_contiguous_seq: 44,
         duplicates: 1,
         applied: 3,
+        chain_head: None,
+        chain_at: None,
+    }
+}
+
+/// The same acknowledgement to a 1.1 till: with the chain at the held
+/// sequence, and (as a status answer to `?at=40`) the chain at seq 40.
+pub fn ack_v1_1() -> Ack {
+    let chain = |byte: u8| SeriesHash([byte; 32]);
+    Ack {
+        chain_head: Some(chain(0x4a)),
+        chain_at: Some(SeriesPoint {
+            seq: 40,
+            chain: chain(0x40),
+        }),
+        ..ack()
     }
 }
 
@@ -329,6 +346,7 @@ pub fn all() -> Result<Vec<Example>, serde_json::Error> {
         example("hello_reply_refusal.json", hello_reply_refusal())?,
         example("upload_batch.json", upload_batch())?,
         example("ack.json", ack())?,
+        example("ack_v1_1.json", ack_v1_1())?,
         example(
             "master_data_page_request_first.json",
             master_data_page_request_first(),

@@ -4,8 +4,8 @@
 //! | step | method and path | request body | success body | status on refusal |
 //! |---|---|---|---|---|
 //! | negotiate | `POST /sync/v1/hello` | [`Hello`](crate::Hello) | [`HelloReply`](crate::HelloReply) (a refusal is a 200 with `"result":"refusal"`) | — |
-//! | status | `GET /sync/v1/upload/status` | — | [`Ack`](crate::Ack) with `applied = duplicates = 0` | — |
-//! | upload | `POST /sync/v1/upload` | [`UploadBatch`](crate::UploadBatch) | [`Ack`](crate::Ack) | 400/409/413 + [`ErrorEnvelope`](crate::ErrorEnvelope) |
+//! | status | `GET /sync/v1/upload/status[?at=N]` | — | [`Ack`](crate::Ack) with `applied = duplicates = 0` (1.1: with `chain_head`, and `chain_at` for `N`) | — |
+//! | upload | `POST /sync/v1/upload` | [`UploadBatch`](crate::UploadBatch) | [`Ack`](crate::Ack) | 400/409/413 + [`ErrorEnvelope`](crate::ErrorEnvelope) (409 `sync.series_conflict`: a different record at a held sequence) |
 //! | download | `POST /sync/v1/master-data` | [`MasterDataPageRequest`](crate::MasterDataPageRequest) | [`MasterDataPage`](crate::MasterDataPage) | 400/410 + envelope |
 //!
 //! Every request after `hello` carries the agreed version in
@@ -23,6 +23,9 @@ use crate::limits::{MAX_BATCH_BYTES, MAX_PAGE_BYTES, MAX_SMALL_MESSAGE_BYTES};
 pub const HELLO_PATH: &str = "/sync/v1/hello";
 /// Upload status (the server's acknowledged sequence) endpoint.
 pub const UPLOAD_STATUS_PATH: &str = "/sync/v1/upload/status";
+/// Query parameter of the status request naming a sequence whose chain the
+/// till wants (`?at=41`, protocol 1.1); see [`crate::Ack::chain_at`].
+pub const UPLOAD_STATUS_AT_PARAM: &str = "at";
 /// Upload endpoint.
 pub const UPLOAD_PATH: &str = "/sync/v1/upload";
 /// Master-data page endpoint.

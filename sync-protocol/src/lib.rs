@@ -76,6 +76,7 @@ pub mod codes;
 pub mod envelope;
 pub mod examples;
 pub mod http;
+pub mod identity;
 pub mod limits;
 pub mod master_data;
 pub mod plan;
@@ -90,6 +91,9 @@ pub(crate) mod test_support;
 
 pub use body::{BodyEncoding, BodyError, decode_body, encode_body};
 pub use envelope::{ErrorBody, ErrorEnvelope};
+pub use identity::{
+    SeriesHash, SeriesPoint, SeriesVerdict, compare_series, first_divergent_seq, record_digest,
+};
 pub use limits::Limits;
 pub use master_data::{
     ChangeOp, Cursor, CursorError, CursorPosition, EncodedPage, Entity, MasterDataChange,

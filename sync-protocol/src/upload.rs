@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::identity::{SeriesHash, SeriesPoint};
 use crate::version::ProtocolVersion;
 
 /// What a record is.
@@ -122,6 +123,16 @@ pub struct Ack {
     pub duplicates: u32,
     /// Records in the batch applied now.
     pub applied: u32,
+    /// Protocol 1.1: the series chain at `highest_contiguous_seq` (see
+    /// [`crate::identity`]). The till compares it with its own before it
+    /// marks anything synced. Absent for 1.0 peers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_head: Option<SeriesHash>,
+    /// Protocol 1.1, status only: the chain at the sequence the till asked
+    /// about (`GET …/upload/status?at=N`, answered when head office holds
+    /// `N`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_at: Option<SeriesPoint>,
 }
 
 /// A writer that only counts.

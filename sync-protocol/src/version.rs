@@ -36,8 +36,13 @@ impl ProtocolVersion {
     /// Version 1.0, the first release of the protocol.
     pub const V1_0: ProtocolVersion = ProtocolVersion::new(1, 0);
 
+    /// Version 1.1: series identity — acknowledgements carry the chain of
+    /// the held series ([`crate::identity`]) and the status answers
+    /// `?at=N`. Head office sends the new fields only to 1.1 peers.
+    pub const V1_1: ProtocolVersion = ProtocolVersion::new(1, 1);
+
     /// The version this build writes when it has a choice.
-    pub const CURRENT: ProtocolVersion = ProtocolVersion::V1_0;
+    pub const CURRENT: ProtocolVersion = ProtocolVersion::V1_1;
 
     /// A version from its parts.
     pub const fn new(major: u16, minor: u16) -> Self {

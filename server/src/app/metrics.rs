@@ -51,6 +51,9 @@ pub struct Metrics {
     pub batches_held_for_order: AtomicU64,
     /// Terminals enrolled.
     pub enrolments: AtomicU64,
+    /// Upload batches that conflicted with a terminal's held series (a
+    /// restored or cloned till).
+    pub series_conflicts: AtomicU64,
     routes: Mutex<BTreeMap<(String, String), RouteStats>>,
 }
 
@@ -104,6 +107,11 @@ impl Metrics {
                 "kasa_enrolments_total",
                 "Terminals enrolled.",
                 &self.enrolments,
+            ),
+            (
+                "kasa_series_conflicts_total",
+                "Upload batches refused because they differ from the series head office holds (restored or cloned till).",
+                &self.series_conflicts,
             ),
         ];
         for (name, help, value) in counters {

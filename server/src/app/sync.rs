@@ -9,7 +9,8 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kasa_sync_protocol::body::{CONTENT_ENCODING_HEADER, GZIP_MIN_BODY_BYTES, inflate};
@@ -19,7 +20,7 @@ use kasa_sync_protocol::validate::{is_valid_id, validate_batch_of_len};
 use kasa_sync_protocol::{
     Ack, BatchContext, BatchError, BodyEncoding, BodyError, CursorPosition, Hello, HelloReply,
     Limits, MasterDataPageRequest, ProtocolVersion, Record, UploadBatch, VersionRange, Welcome,
-    decode_body, encode_page, negotiate,
+    decode_body, encode_page, negotiate, record_digest,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -40,8 +41,10 @@ fn encoding(headers: &HeaderMap) -> Result<BodyEncoding, ApiError> {
 }
 
 /// A request after hello may name its version; one the server does not
-/// speak is refused (absent = the server's current version).
-fn check_protocol_header(headers: &HeaderMap) -> Result<(), ApiError> {
+/// speak is refused. Returns the version the request names (absent = 1.0,
+/// what tills sent before the header mattered: they get 1.0's shapes).
+fn check_protocol_header(headers: &HeaderMap) -> Result<ProtocolVersion, ApiError> {
+    let mut named = ProtocolVersion::V1_0;
     // every value counts: a request naming two versions must not pass on the first
     for value in headers.get_all(PROTOCOL_HEADER) {
         let text = value.to_str().unwrap_or("");
@@ -52,7 +55,7 @@ fn check_protocol_header(headers: &HeaderMap) -> Result<(), ApiError> {
             ))
         });
         match parsed {
-            Some(v) if VersionRange::SUPPORTED.contains(v) => {}
+            Some(v) if VersionRange::SUPPORTED.contains(v) => named = named.max(v),
             Some(got) => {
                 return Err(ApiError::sync(&BatchError::UnknownVersion {
                     got,
@@ -66,7 +69,13 @@ fn check_protocol_header(headers: &HeaderMap) -> Result<(), ApiError> {
             }
         }
     }
-    Ok(())
+    Ok(named)
+}
+
+/// Whether acknowledgements to a request of `version` carry the series
+/// chain (protocol 1.1; a 1.0 till refuses unknown fields).
+fn speaks_series_identity(version: ProtocolVersion) -> bool {
+    version >= ProtocolVersion::V1_1
 }
 
 /// `POST /sync/v1/hello`.
@@ -179,21 +188,38 @@ pub async fn enrol(
     }
 }
 
-/// `GET /sync/v1/upload/status`.
+/// Query of the status request.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusQuery {
+    /// A sequence whose chain the till wants (protocol 1.1).
+    at: Option<u64>,
+}
+
+/// `GET /sync/v1/upload/status[?at=N]`.
 pub async fn upload_status(
     State(state): State<Arc<AppState>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    query: Result<Query<StatusQuery>, QueryRejection>,
 ) -> Result<Json<Ack>, ApiError> {
     let who = state.authenticate(&headers, peer.ip()).await?;
-    check_protocol_header(&headers)?;
+    let version = check_protocol_header(&headers)?;
+    let Query(query) = query.map_err(|e| {
+        ApiError::sync(&BatchError::Malformed {
+            reason: format!("status query: {e}; the only parameter is at=<sequence>"),
+        })
+    })?;
     state.db.touch_terminal(who.terminal_pk, now_ms()).await?;
-    let held = state.db.held_through(who.terminal_pk).await?;
+    let status = state.db.series_status(who.terminal_pk, query.at).await?;
+    let identity = speaks_series_identity(version);
     Ok(Json(Ack {
         terminal_id: who.terminal_id,
-        highest_contiguous_seq: held,
+        highest_contiguous_seq: status.held_through,
         duplicates: 0,
         applied: 0,
+        chain_head: identity.then_some(status.chain_head),
+        chain_at: status.chain_at.filter(|_| identity),
     }))
 }
 
@@ -241,7 +267,14 @@ fn received_record(record: Record<Box<RawValue>>) -> ReceivedRecord {
         record.created_at,
         record.payload.get(),
     );
+    let digest = record_digest(
+        &record.id,
+        record.kind,
+        record.document_type.as_deref(),
+        record.payload.get(),
+    );
     ReceivedRecord {
+        digest,
         seq: record.seq,
         id: record.id,
         kind: record.kind,
@@ -258,7 +291,7 @@ async fn upload_as(
     headers: &HeaderMap,
     body: Body,
 ) -> Result<Ack, ApiError> {
-    check_protocol_header(headers)?;
+    let version = check_protocol_header(headers)?;
     let encoding = encoding(headers)?;
     let raw_limit = usize::try_from(MAX_BATCH_BYTES).unwrap_or(usize::MAX) + 64 * 1024;
     let raw = read_body(body, raw_limit).await?;
@@ -297,11 +330,17 @@ async fn upload_as(
         .db
         .ingest(who, first_seq, records, now_ms())
         .await
-        .map_err(|e| match e {
-            DbError::Gap { expected, found } => {
-                ApiError::sync(&BatchError::Gap { expected, found })
+        .map_err(|e| {
+            if let DbError::SeriesConflict { seq, .. } = &e {
+                state.metrics.series_conflicts.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(tenant = %who.tenant_id, store = %who.store_id, terminal = %who.terminal_id, seq, "series conflict: batch kept apart, terminal marked forked");
             }
-            other => other.into(),
+            match e {
+                DbError::Gap { expected, found } => {
+                    ApiError::sync(&BatchError::Gap { expected, found })
+                }
+                other => other.into(),
+            }
         })?;
     state
         .upload_order
@@ -318,6 +357,8 @@ async fn upload_as(
         highest_contiguous_seq: outcome.held_through,
         duplicates: outcome.duplicates,
         applied: outcome.applied,
+        chain_head: speaks_series_identity(version).then_some(outcome.chain_head),
+        chain_at: None,
     })
 }
 

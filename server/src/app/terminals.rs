@@ -61,6 +61,10 @@ pub struct TerminalStatus {
     pub revoked_at: Option<String>,
     /// Who revoked it.
     pub revoked_by: Option<String>,
+    /// Set when the terminal sent records different from the series head
+    /// office holds (`sync.series_conflict`: a restored or cloned till).
+    /// Its series stays as held; the differing records are kept apart.
+    pub fork: Option<crate::db::series::ForkState>,
 }
 
 /// The answer to a revoke.
@@ -110,6 +114,7 @@ pub async fn terminal_statuses(
                 held_through: t.held_through,
                 revoked_at: revocation.and_then(|r| rfc3339(r.revoked_at_ms)),
                 revoked_by: revocation.map(|r| r.revoked_by.clone()),
+                fork: t.fork,
                 terminal_id: t.terminal_id,
                 store_id: t.store_id,
             }

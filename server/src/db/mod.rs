@@ -17,12 +17,13 @@
 //!   (`terminals.held_through`) is read inside it; a batch starting past
 //!   `held_through + 1` is refused as a gap, records at or below it are
 //!   duplicates.
-//! - Each record is inserted with `ON CONFLICT DO NOTHING` (unique on
-//!   `(terminal, seq)` and on the record id); only records actually inserted
-//!   feed the projections, so a retry never applies anything twice. A record
-//!   whose id is already held under another sequence still counts as held
-//!   for its sequence (acknowledged as a duplicate), so the series has no
-//!   hole.
+//! - Records at or below the mark must be the records held there: their
+//!   chain ([`series`]) is compared with the stored one, and a difference
+//!   refuses the whole batch as `sync.series_conflict` (kept apart, the
+//!   terminal marked forked). Records past the mark are inserted with their
+//!   chain; one whose id is already held elsewhere is a conflict too. So
+//!   only records actually inserted feed the projections, and a retry never
+//!   applies anything twice.
 //! - Projections are computed by the pure functions of
 //!   [`crate::projection`] from the inserted records and applied in key
 //!   order (so concurrent PostgreSQL transactions lock rows in one order).
@@ -42,6 +43,7 @@ use crate::projection::JournalState;
 pub mod postgres;
 pub mod revocation;
 pub(crate) mod schema;
+pub mod series;
 pub mod sqlite;
 
 /// Who an authenticated terminal is, as the server knows it.
@@ -107,6 +109,9 @@ pub struct ReceivedRecord {
     pub payload: Box<serde_json::value::RawValue>,
     /// Its effect on the projections.
     pub effect: crate::projection::RecordEffect,
+    /// [`kasa_sync_protocol::record_digest`] of the record, computed on the
+    /// request's task; the writer chains it ([`series`]).
+    pub digest: [u8; 32],
 }
 
 /// What one batch did.
@@ -120,6 +125,8 @@ pub struct IngestOutcome {
     pub held_through: u64,
     /// Records stored whose payload the projections could not read.
     pub unprojected: u32,
+    /// The series chain at `held_through`.
+    pub chain_head: kasa_sync_protocol::SeriesHash,
 }
 
 /// One change to publish.
@@ -200,6 +207,9 @@ pub struct TerminalRow {
     pub held_through: u64,
     /// `created_at` of the newest record held.
     pub newest_record_ms: Option<i64>,
+    /// Set when the terminal sent records different from the series head
+    /// office holds (a restored or cloned till; see [`series`]).
+    pub fork: Option<series::ForkState>,
 }
 
 /// Journal verification state of one terminal.
@@ -249,6 +259,17 @@ pub enum DbError {
         /// The batch's first sequence.
         found: u64,
     },
+    /// A record differs from the one held at its sequence (see [`series`]);
+    /// the batch was kept apart and the terminal marked forked.
+    #[error(
+        "record seq {seq} conflicts with head office's series: {detail}. This till's database is a restored backup or a copy of another till; nothing was merged. Stop selling on this till's series and re-enrol it as a new terminal (kasa sync re-enrol)"
+    )]
+    SeriesConflict {
+        /// The first differing sequence.
+        seq: u64,
+        /// What differs.
+        detail: String,
+    },
     /// The file or cluster has a newer schema than this binary knows.
     #[error(
         "database schema version {found} is newer than this kasa-server knows ({known}); run a newer kasa-server"
@@ -273,6 +294,7 @@ impl ErrorCode for DbError {
             DbError::CodeUsed => "enrol.code_used",
             DbError::CodeExpired => "enrol.code_expired",
             DbError::Gap { .. } => kasa_sync_protocol::codes::GAP,
+            DbError::SeriesConflict { .. } => kasa_sync_protocol::codes::SERIES_CONFLICT,
             DbError::SchemaTooNew { .. } => "server.schema_too_new",
             DbError::Backend(_) => "server.database",
         }
@@ -315,6 +337,13 @@ pub trait Database:
     async fn touch_terminal(&self, terminal_pk: i64, now_ms: i64) -> Result<(), DbError>;
     /// The terminal's high-water mark.
     async fn held_through(&self, terminal_pk: i64) -> Result<u64, DbError>;
+    /// The terminal's high-water mark with the chain there, and the chain
+    /// at `at` when it is held (the status request's `?at=`).
+    async fn series_status(
+        &self,
+        terminal_pk: i64,
+        at: Option<u64>,
+    ) -> Result<series::SeriesStatus, DbError>;
     /// Store a validated batch (see the module rules).
     /// Takes the records by value: the SQLite backend hands them to its
     /// writer thread without copying 1,000 payloads.

@@ -90,6 +90,7 @@ CREATE TABLE md_changes (
 CREATE INDEX md_changes_live ON md_changes (tenant_pk, entity, key, store_pk) WHERE superseded = 0;
 "#,
     super::revocation::SQLITE_MIGRATION,
+    super::series::SQLITE_MIGRATION,
 ];
 
 /// PostgreSQL migrations (decimals as NUMERIC; times as ms).
@@ -174,6 +175,7 @@ CREATE INDEX md_changes_live ON md_changes (tenant_pk, entity, key, store_pk) WH
     super::revocation::POSTGRES_MIGRATION,
     POSTGRES_PAYLOAD_LZ4,
     POSTGRES_RECORDS_WITHOUT_FK,
+    super::series::POSTGRES_MIGRATION,
 ];
 
 /// `records.terminal_pk` keeps no foreign key on PostgreSQL: its check is
@@ -210,6 +212,14 @@ pub fn kind_str(kind: RecordKind) -> &'static str {
         RecordKind::JournalEntry => "journal_entry",
         RecordKind::Audit => "audit",
     }
+}
+
+/// A record kind from its stored wire name.
+pub fn kind_from_str(text: &str) -> Result<RecordKind, DbError> {
+    RecordKind::ALL
+        .into_iter()
+        .find(|k| kind_str(*k) == text)
+        .ok_or_else(|| DbError::Backend(format!("stored record kind {text:?} is unknown")))
 }
 
 /// Wire name of an entity.

@@ -183,7 +183,7 @@ pub async fn hello_negotiates_or_says_who_is_too_old() {
     let mut expected = serde_json::to_value(examples::hello_reply_welcome()).unwrap();
     expected["server_software"] = r.json()["server_software"].clone();
     assert_eq!(r.json(), expected);
-    assert_eq!(r.json()["agreed"]["version"], json!({"major":1,"minor":0}));
+    assert_eq!(r.json()["agreed"]["version"], json!({"major":1,"minor":1}));
     let mut future: Hello = examples::hello();
     future.capabilities.protocol =
         VersionRange::new(ProtocolVersion::new(2, 0), ProtocolVersion::new(2, 3));
@@ -474,7 +474,7 @@ fn the_cli_sets_up_tenants_stores_and_codes_and_prints_reports() {
     let run = |args: &[&str]| support::kasa_server_cli(&database, args);
     let (ok, stdout, _) = run(&["migrate"]);
     assert!(
-        ok && stdout.contains("schema version 2 (sqlite)"),
+        ok && stdout.contains("schema version 3 (sqlite)"),
         "{stdout}"
     );
     assert!(run(&["tenant", "create", "acme", "--name", "ACME"]).0);

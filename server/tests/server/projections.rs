@@ -48,13 +48,8 @@ pub async fn tenants_and_stores_are_isolated(db: Arc<dyn Database>) {
         r.seq = 4 + i as u64;
     }
     let r = server.upload(&b1, &stolen).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    assert_eq!(
-        r.json()["applied"],
-        0,
-        "record ids of another tenant were applied: {}",
-        r.text()
-    );
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text());
+    assert_eq!(r.code(), "sync.series_conflict", "{}", r.text());
 
     let acme_stock = server
         .admin_get("/admin/v1/tenants/acme/reports/stock")

@@ -150,24 +150,21 @@ pub async fn uploads_are_idempotent_and_acknowledge_the_contiguous_sequence(db: 
         "{metrics}"
     );
 
-    // a till that queued one movement twice, under a new sequence: the copy
-    // is acknowledged as a duplicate, the rest of the batch is stored
+    // a record re-using the id of a held record under a new sequence is not
+    // "the same record": the batch conflicts, nothing of it enters the series
     till.sell(false, &[("1001", "1")], &[("cash", "1.99")]);
     let mut requeued = till.batch(10, 12);
     requeued.records[1].id = till.records[1].id;
     requeued.records[1].payload = till.records[1].payload.clone();
-    let ack = server.upload(&till, &requeued).await;
+    let r = server.upload(&till, &requeued).await;
     assert_eq!(
-        (
-            ack.json()["applied"].as_u64(),
-            ack.json()["duplicates"].as_u64(),
-            ack.json()["highest_contiguous_seq"].as_u64()
-        ),
-        (Some(2), Some(1), Some(12)),
+        (r.status, r.code().as_str()),
+        (StatusCode::CONFLICT, "sync.series_conflict"),
         "{}",
-        ack.text()
+        r.text()
     );
-    assert_eq!(db.record_count(terminal_pk).await.unwrap(), 11);
+    assert!(r.text().contains("seq 11"), "{}", r.text());
+    assert_eq!(db.record_count(terminal_pk).await.unwrap(), 9);
     let stock = server
         .admin_get("/admin/v1/tenants/acme/reports/stock")
         .await
@@ -175,8 +172,11 @@ pub async fn uploads_are_idempotent_and_acknowledge_the_contiguous_sequence(db: 
     assert_eq!(
         stock[0],
         json!({"store_id":"S001","sku":"1001","qty":"-3"}),
-        "the movement queued twice moved stock once"
+        "nothing of the conflicting batch moved stock"
     );
+    // the genuine records still go in
+    let ack = server.upload(&till, &till.batch(10, 12)).await;
+    assert_eq!(ack.json()["highest_contiguous_seq"], 12, "{}", ack.text());
 }
 
 /// (case name, body, extra headers, expected status, expected code)
@@ -478,8 +478,8 @@ fn body_with_sent_texts(batch: &kasa_sync_protocol::UploadBatch) -> Vec<u8> {
 }
 
 /// Head office stores each payload as the exact text the terminal sent
-/// (decision 39), on both backends and on both of PostgreSQL's ingest
-/// paths (a batch with a record id queued twice takes the fallback).
+/// (decision 39), on both backends, also after a batch that PostgreSQL's
+/// `COPY` refused (a record id re-used: a series conflict, nothing stored).
 pub async fn stored_payloads_are_the_text_that_was_sent(db: Arc<dyn Database>) {
     let server = Server::start(db.clone(), test_config()).await;
     server.tenant_with_store("acme", "S001").await;
@@ -496,25 +496,33 @@ pub async fn stored_payloads_are_the_text_that_was_sent(db: Arc<dyn Database>) {
         )
         .await;
     assert_eq!(first.status, StatusCode::OK, "{}", first.text());
-    // seqs 4..=6, the first two re-using the ids of seqs 1 and 2
-    let mut second = till.batch(4, 6);
-    second.records[0].id = till.records[0].id;
-    second.records[1].id = till.records[1].id;
+    // seqs 4..=6 after a batch that PostgreSQL's COPY refuses (an id of seq
+    // 1 re-used): the conflict stores nothing, the genuine batch goes in whole
+    let mut reused = till.batch(4, 6);
+    reused.records[2].id = till.records[0].id;
+    let refused = server
+        .upload_raw(&till.credential, body_with_sent_texts(&reused), &[])
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text());
     let ack = server
-        .upload_raw(&till.credential, body_with_sent_texts(&second), &[])
+        .upload_raw(
+            &till.credential,
+            body_with_sent_texts(&till.batch(4, 6)),
+            &[],
+        )
         .await;
     assert_eq!(
         (
             ack.json()["applied"].as_u64(),
             ack.json()["duplicates"].as_u64()
         ),
-        (Some(1), Some(2)),
+        (Some(3), Some(0)),
         "{}",
         ack.text()
     );
     let stored = db.record_payloads(terminal_pk, 1, 10).await.unwrap();
     let seqs: Vec<u64> = stored.iter().map(|(seq, _)| *seq).collect();
-    assert_eq!(seqs, [1, 2, 3, 6]);
+    assert_eq!(seqs, [1, 2, 3, 4, 5, 6]);
     for (seq, text) in &stored {
         assert_eq!(
             text,

@@ -341,6 +341,22 @@ impl Server {
         .await
     }
 
+    /// The status as a till of protocol `version` asks it, with `?at=`.
+    pub async fn status_at(&self, till: &Till, version: &str, at: Option<u64>) -> Reply {
+        let auth = format!("Bearer {}", till.credential);
+        let path = match at {
+            Some(seq) => format!("/sync/v1/upload/status?at={seq}"),
+            None => "/sync/v1/upload/status".to_owned(),
+        };
+        self.send(
+            Method::GET,
+            &path,
+            &[("authorization", &auth), ("kasa-protocol", version)],
+            Vec::new(),
+        )
+        .await
+    }
+
     /// The internal key of a till's terminal (from its credential).
     pub async fn terminal_pk(&self, till: &Till) -> i64 {
         self.state
@@ -391,6 +407,7 @@ pub fn dec(s: &str) -> Decimal {
 }
 
 /// A simulated till: its gapless record series and hash-chained journal.
+#[derive(Clone)]
 pub struct Till {
     pub terminal_id: String,
     pub store_id: String,
@@ -487,5 +504,41 @@ impl Till {
 
     pub fn last_seq(&self) -> u64 {
         self.records.len() as u64
+    }
+
+    /// The series chain over records `1..=seq`, as the real till computes it
+    /// (each payload as the compact JSON sent).
+    pub fn chain_at(&self, seq: u64) -> kasa_sync_protocol::SeriesHash {
+        self.records[..seq as usize].iter().fold(
+            kasa_sync_protocol::SeriesHash::GENESIS,
+            |chain, r| {
+                chain.next(&kasa_sync_protocol::record_digest(
+                    &r.id,
+                    r.kind,
+                    r.document_type.as_deref(),
+                    &serde_json::to_string(&r.payload).unwrap(),
+                ))
+            },
+        )
+    }
+
+    /// A copy of this till as it was after its first `sales` sales (a
+    /// restored backup, a cloned disk): it goes on from there on its own.
+    pub fn restored_after(&self, sales: usize) -> Till {
+        let mut copy = self.clone();
+        let mut seen = 0;
+        let keep = self
+            .records
+            .iter()
+            .position(|r| {
+                if r.kind == RecordKind::Document {
+                    seen += 1;
+                }
+                seen > sales
+            })
+            .unwrap_or(self.records.len());
+        copy.records.truncate(keep);
+        copy.journal.truncate(sales);
+        copy
     }
 }

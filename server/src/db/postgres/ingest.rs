@@ -22,12 +22,15 @@ use tokio_postgres::binary_copy::BinaryCopyInWriter;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{ToSql, Type};
 
-use super::to_i64;
+use super::{series, to_i64};
 use crate::db::schema;
+use crate::db::series::{SeriesConflict, chain_batch};
 use crate::db::{DbError, IngestOutcome, ReceivedRecord, TerminalIdentity};
 use crate::projection::{advance_journal, project};
+use kasa_sync_protocol::SeriesHash;
 
-/// Store a validated batch.
+/// Store a validated batch; a batch conflicting with the held series is
+/// kept apart instead ([`crate::db::series`]).
 pub(super) async fn ingest(
     pool: &Pool,
     terminal: &TerminalIdentity,
@@ -35,6 +38,27 @@ pub(super) async fn ingest(
     records: &[ReceivedRecord],
     now_ms: i64,
 ) -> Result<IngestOutcome, DbError> {
+    match ingest_in_series(pool, terminal, first_seq, records, now_ms).await? {
+        Ok(outcome) => Ok(outcome),
+        Err(conflict) => {
+            series::keep_apart(pool, terminal, records, &conflict, now_ms).await?;
+            Err(DbError::SeriesConflict {
+                seq: conflict.seq,
+                detail: conflict.detail,
+            })
+        }
+    }
+}
+
+/// The batch's own transaction: `Ok(Err(conflict))` when it differs from
+/// the held series (nothing committed).
+async fn ingest_in_series(
+    pool: &Pool,
+    terminal: &TerminalIdentity,
+    first_seq: u64,
+    records: &[ReceivedRecord],
+    now_ms: i64,
+) -> Result<Result<IngestOutcome, SeriesConflict>, DbError> {
     let mut client = pool.get().await?;
     let mut tx = client.transaction().await?;
     let row = tx
@@ -55,13 +79,33 @@ pub(super) async fn ingest(
     let skip = usize::try_from(next - first_seq)
         .unwrap_or(usize::MAX)
         .min(records.len());
+    let start = series::chain_at(&*tx, terminal.terminal_pk, first_seq.saturating_sub(1)).await?;
+    let held_chains = series::chains_between(
+        &*tx,
+        terminal.terminal_pk,
+        first_seq,
+        (first_seq + skip as u64).saturating_sub(1),
+    )
+    .await?;
+    let digests: Vec<[u8; 32]> = records.iter().map(|r| r.digest).collect();
+    let chains = match chain_batch(first_seq, start, &digests, &held_chains) {
+        Ok(chains) => chains,
+        Err(conflict) => return Ok(Err(conflict)),
+    };
     let fresh = &records[skip..];
-    let inserted_seqs = store_records(&mut tx, terminal.terminal_pk, now_ms, fresh).await?;
-    let inserted: Vec<&ReceivedRecord> = fresh
-        .iter()
-        .filter(|r| i64::try_from(r.seq).is_ok_and(|s| inserted_seqs.contains(&s)))
-        .collect();
-    let duplicates = (records.len() - inserted.len()) as u32;
+    if let Err(conflict) = store_records(
+        &mut tx,
+        terminal.terminal_pk,
+        now_ms,
+        fresh,
+        &chains[skip..],
+    )
+    .await?
+    {
+        return Ok(Err(conflict));
+    }
+    let inserted: Vec<&ReceivedRecord> = fresh.iter().collect();
+    let duplicates = skip as u32;
     let delta = project(inserted.iter().map(|r| &r.effect));
     // one statement per projection, keys in sorted order (the deltas are
     // BTreeMaps), so concurrent batches of one store lock rows in one order
@@ -122,24 +166,32 @@ pub(super) async fn ingest(
     )
     .await?;
     tx.commit().await?;
-    Ok(IngestOutcome {
+    let chain_head = match chains.last() {
+        Some(last) if last_seq == held_through => *last,
+        _ => series::chain_at(&**client, terminal.terminal_pk, held_through).await?,
+    };
+    Ok(Ok(IngestOutcome {
         applied: inserted.len() as u32,
         duplicates,
         held_through,
         unprojected: delta.unprojected,
-    })
+        chain_head,
+    }))
 }
 
-/// Store `fresh` (sequences past what the terminal held); returns the
-/// sequences actually stored.
+/// Store `fresh` (sequences past what the terminal held) with their
+/// chains. Under the terminal's lock their sequences are free, so a unique
+/// violation means a record id held under another sequence: a conflict,
+/// named by the first such record.
 async fn store_records(
     tx: &mut Transaction<'_>,
     terminal_pk: i64,
     now_ms: i64,
     fresh: &[ReceivedRecord],
-) -> Result<HashSet<i64>, DbError> {
+    chains: &[SeriesHash],
+) -> Result<Result<(), SeriesConflict>, DbError> {
     if fresh.is_empty() {
-        return Ok(HashSet::new());
+        return Ok(Ok(()));
     }
     let mut seqs = Vec::with_capacity(fresh.len());
     let mut ids = Vec::with_capacity(fresh.len());
@@ -147,19 +199,21 @@ async fn store_records(
     let mut types: Vec<Option<&str>> = Vec::with_capacity(fresh.len());
     let mut created = Vec::with_capacity(fresh.len());
     let mut payloads = Vec::with_capacity(fresh.len());
-    for r in fresh {
+    let mut chain_bytes = Vec::with_capacity(fresh.len());
+    for (r, chain) in fresh.iter().zip(chains) {
         seqs.push(to_i64(r.seq)?);
         ids.push(r.id.to_string());
         kinds.push(schema::kind_str(r.kind));
         types.push(r.document_type.as_deref());
         created.push(r.created_at.timestamp_millis());
         payloads.push(r.payload.get());
+        chain_bytes.push(chain.0.as_slice());
     }
     let savepoint = tx.savepoint("copy_records").await?;
     let copied = async {
         let sink = savepoint
             .copy_in(
-                "COPY records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload)
+                "COPY records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload, chain)
                  FROM STDIN BINARY",
             )
             .await?;
@@ -174,10 +228,11 @@ async fn store_records(
                 Type::INT8,
                 Type::INT8,
                 Type::TEXT,
+                Type::BYTEA,
             ],
         ));
         for i in 0..fresh.len() {
-            let row: [&(dyn ToSql + Sync); 8] = [
+            let row: [&(dyn ToSql + Sync); 9] = [
                 &terminal_pk,
                 &seqs[i],
                 &ids[i],
@@ -186,6 +241,7 @@ async fn store_records(
                 &created[i],
                 &now_ms,
                 &payloads[i],
+                &chain_bytes[i],
             ];
             writer.as_mut().write(&row).await?;
         }
@@ -195,21 +251,29 @@ async fn store_records(
     match copied {
         Ok(_) => {
             savepoint.commit().await?;
-            return Ok(seqs.into_iter().collect());
+            Ok(Ok(()))
         }
-        Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => savepoint.rollback().await?,
-        Err(e) => return Err(e.into()),
+        Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+            savepoint.rollback().await?;
+            let held: HashSet<String> = tx
+                .query("SELECT id FROM records WHERE id = ANY($1)", &[&ids])
+                .await?
+                .iter()
+                .map(|r| r.get::<_, String>(0))
+                .collect();
+            let first = fresh
+                .iter()
+                .zip(&ids)
+                .find(|(_, id)| held.contains(*id))
+                .map_or(fresh[0].seq, |(r, _)| r.seq);
+            Ok(Err(SeriesConflict {
+                seq: first,
+                detail: format!(
+                    "record id {} is already held under another sequence",
+                    ids[usize::try_from(first - fresh[0].seq).unwrap_or(0)]
+                ),
+            }))
+        }
+        Err(e) => Err(e.into()),
     }
-    Ok(tx
-        .query(
-            "INSERT INTO records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload)
-             SELECT $1, s, i, k, d, c, $2, p
-               FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[]) AS u(s, i, k, d, c, p)
-             ON CONFLICT DO NOTHING RETURNING seq",
-            &[&terminal_pk, &now_ms, &seqs, &ids, &kinds, &types, &created, &payloads],
-        )
-        .await?
-        .iter()
-        .map(|r| r.get::<_, i64>(0))
-        .collect())
 }

@@ -22,6 +22,7 @@ use super::{
 
 mod ingest;
 mod revocation;
+mod series;
 
 /// PostgreSQL through a connection pool.
 pub struct PostgresDatabase {
@@ -190,6 +191,14 @@ impl Database for PostgresDatabase {
         tx.execute("UPDATE kasa_schema SET version = $1", &[&known])
             .await?;
         tx.commit().await?;
+        drop(client);
+        let filled = series::backfill_chains(&self.pool).await?;
+        if filled > 0 {
+            tracing::info!(
+                records = filled,
+                "series chains computed for records stored before series identity"
+            );
+        }
         Ok(known)
     }
 
@@ -316,6 +325,14 @@ impl Database for PostgresDatabase {
             .await?
             .get(0);
         Ok(held as u64)
+    }
+
+    async fn series_status(
+        &self,
+        terminal_pk: i64,
+        at: Option<u64>,
+    ) -> Result<crate::db::series::SeriesStatus, DbError> {
+        series::series_status(&self.pool, terminal_pk, at).await
     }
 
     async fn ingest(
@@ -557,12 +574,13 @@ impl Database for PostgresDatabase {
         let tenant = tenant_pk(&client, tenant_id).await?;
         let rows = client
             .query(
-                "SELECT s.store_id, t.terminal_id, t.enrolled_at_ms, t.last_seen_ms, t.held_through, t.newest_record_ms
+                "SELECT s.store_id, t.terminal_id, t.enrolled_at_ms, t.last_seen_ms, t.held_through, t.newest_record_ms, t.pk
                    FROM terminals t JOIN stores s ON s.pk = t.store_pk
                   WHERE s.tenant_pk = $1 ORDER BY s.store_id, t.terminal_id",
                 &[&tenant],
             )
             .await?;
+        let mut forks = series::fork_states(&**client, tenant).await?;
         Ok(rows
             .iter()
             .map(|r| TerminalRow {
@@ -572,6 +590,7 @@ impl Database for PostgresDatabase {
                 last_seen_ms: r.get(3),
                 held_through: r.get::<_, i64>(4) as u64,
                 newest_record_ms: r.get(5),
+                fork: forks.remove(&r.get::<_, i64>(6)),
             })
             .collect())
     }

@@ -35,6 +35,7 @@ use crate::db::schema::{self, SQLITE_MIGRATIONS};
 use crate::projection::JournalState;
 
 mod revocation;
+mod series;
 mod write;
 use write::{ingest, publish};
 
@@ -193,6 +194,13 @@ impl Database for SqliteDatabase {
                 tx.execute_batch(sql)?;
                 tx.pragma_update(None, "user_version", (i + 1) as i64)?;
                 tx.commit()?;
+            }
+            let filled = series::backfill_chains(conn)?;
+            if filled > 0 {
+                tracing::info!(
+                    records = filled,
+                    "series chains computed for records stored before series identity"
+                );
             }
             Ok(known)
         })
@@ -353,6 +361,15 @@ impl Database for SqliteDatabase {
             Ok(held as u64)
         })
         .await
+    }
+
+    async fn series_status(
+        &self,
+        terminal_pk: i64,
+        at: Option<u64>,
+    ) -> Result<crate::db::series::SeriesStatus, DbError> {
+        self.call(move |conn| series::series_status(conn, terminal_pk, at))
+            .await
     }
 
     async fn ingest(
@@ -539,21 +556,31 @@ impl Database for SqliteDatabase {
         self.call(move |conn| {
             let tenant = tenant_pk(conn, &tenant_id)?;
             let mut stmt = conn.prepare_cached(
-                "SELECT s.store_id, t.terminal_id, t.enrolled_at_ms, t.last_seen_ms, t.held_through, t.newest_record_ms
+                "SELECT s.store_id, t.terminal_id, t.enrolled_at_ms, t.last_seen_ms, t.held_through, t.newest_record_ms, t.pk
                    FROM terminals t JOIN stores s ON s.pk = t.store_pk
                   WHERE s.tenant_pk = ?1 ORDER BY s.store_id, t.terminal_id",
             )?;
             let rows = stmt.query_map([tenant], |r| {
-                Ok(TerminalRow {
-                    store_id: r.get(0)?,
-                    terminal_id: r.get(1)?,
-                    enrolled_at_ms: r.get(2)?,
-                    last_seen_ms: r.get(3)?,
-                    held_through: r.get::<_, i64>(4)? as u64,
-                    newest_record_ms: r.get(5)?,
-                })
+                Ok((
+                    r.get::<_, i64>(6)?,
+                    TerminalRow {
+                        store_id: r.get(0)?,
+                        terminal_id: r.get(1)?,
+                        enrolled_at_ms: r.get(2)?,
+                        last_seen_ms: r.get(3)?,
+                        held_through: r.get::<_, i64>(4)? as u64,
+                        newest_record_ms: r.get(5)?,
+                        fork: None,
+                    },
+                ))
             })?;
-            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            let mut out = Vec::new();
+            for row in rows {
+                let (pk, mut terminal) = row?;
+                terminal.fork = series::fork_state(conn, pk)?;
+                out.push(terminal);
+            }
+            Ok(out)
         })
         .await
     }

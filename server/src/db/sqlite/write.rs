@@ -4,8 +4,9 @@
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rust_decimal::Decimal;
 
-use super::{parse_decimal, store_pk, tenant_pk, to_i64};
+use super::{parse_decimal, series, store_pk, tenant_pk, to_i64};
 use crate::db::schema;
+use crate::db::series::{SeriesConflict, chain_batch};
 use crate::db::{
     DbError, IngestOutcome, NewChange, PublishOutcome, ReceivedRecord, TerminalIdentity,
 };
@@ -18,6 +19,28 @@ pub(super) fn ingest(
     records: &[ReceivedRecord],
     now_ms: i64,
 ) -> Result<IngestOutcome, DbError> {
+    match ingest_in_series(conn, terminal, first_seq, records, now_ms)? {
+        Ok(outcome) => Ok(outcome),
+        Err(conflict) => {
+            // the batch's transaction was rolled back; keep it apart in one of its own
+            series::keep_apart(conn, terminal, records, &conflict, now_ms)?;
+            Err(DbError::SeriesConflict {
+                seq: conflict.seq,
+                detail: conflict.detail,
+            })
+        }
+    }
+}
+
+/// The batch's own transaction: `Ok(Err(conflict))` when it differs from
+/// the held series (nothing committed).
+fn ingest_in_series(
+    conn: &mut Connection,
+    terminal: &TerminalIdentity,
+    first_seq: u64,
+    records: &[ReceivedRecord],
+    now_ms: i64,
+) -> Result<Result<IngestOutcome, SeriesConflict>, DbError> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let (held, journal_json): (i64, Option<String>) = tx
         .prepare_cached("SELECT held_through, journal_state FROM terminals WHERE pk = ?1")?
@@ -33,14 +56,26 @@ pub(super) fn ingest(
     let skip = usize::try_from(next - first_seq)
         .unwrap_or(usize::MAX)
         .min(records.len());
-    let mut duplicates = skip as u32;
+    let start = series::chain_at(&tx, terminal.terminal_pk, first_seq.saturating_sub(1))?;
+    let held_chains = series::chains_between(
+        &tx,
+        terminal.terminal_pk,
+        first_seq,
+        (first_seq + skip as u64).saturating_sub(1),
+    )?;
+    let digests: Vec<[u8; 32]> = records.iter().map(|r| r.digest).collect();
+    let chains = match chain_batch(first_seq, start, &digests, &held_chains) {
+        Ok(chains) => chains,
+        Err(conflict) => return Ok(Err(conflict)),
+    };
+    let duplicates = skip as u32;
     let mut inserted: Vec<&ReceivedRecord> = Vec::new();
     {
         let mut insert = tx.prepare_cached(
-            "INSERT INTO records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+            "INSERT INTO records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload, chain)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
         )?;
-        for record in &records[skip..] {
+        for (record, chain) in records[skip..].iter().zip(&chains[skip..]) {
             let n = insert.execute(params![
                 terminal.terminal_pk,
                 to_i64(record.seq)?,
@@ -50,11 +85,19 @@ pub(super) fn ingest(
                 record.created_at.timestamp_millis(),
                 now_ms,
                 record.payload.get(),
+                chain.0.as_slice(),
             ])?;
             if n == 1 {
                 inserted.push(record);
             } else {
-                duplicates += 1;
+                // past the mark the sequence is free: the id is held elsewhere
+                return Ok(Err(SeriesConflict {
+                    seq: record.seq,
+                    detail: format!(
+                        "record id {} is already held under another sequence",
+                        record.id
+                    ),
+                }));
             }
         }
     }
@@ -118,12 +161,17 @@ pub(super) fn ingest(
     )?
     .execute(params![to_i64(held_through)?, now_ms, newest, terminal.terminal_pk])?;
     tx.commit()?;
-    Ok(IngestOutcome {
+    let chain_head = match chains.last() {
+        Some(last) if last_seq == held_through => *last,
+        _ => series::chain_at(conn, terminal.terminal_pk, held_through)?,
+    };
+    Ok(Ok(IngestOutcome {
         applied: inserted.len() as u32,
         duplicates,
         held_through,
         unprojected: delta.unprojected,
-    })
+        chain_head,
+    }))
 }
 
 pub(super) fn publish(
