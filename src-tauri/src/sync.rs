@@ -297,6 +297,9 @@ pub fn view_of(
     };
     let state = if !status.enrolled {
         "not_enrolled"
+    } else if status.fork.is_some() {
+        // uploading stopped for good until the till is re-enrolled
+        "forked"
     } else if online {
         "online"
     } else if status.last_attempt_at.is_none() {
@@ -305,6 +308,10 @@ pub fn view_of(
         "offline"
     };
     let (last_error_code, last_error) = match (&status.last_error_code, local) {
+        _ if status.fork.is_some() => (
+            status.fork.as_ref().map(|f| f.code.clone()),
+            status.fork.as_ref().map(|f| f.message.clone()),
+        ),
         (Some(code), _) => (Some(code.clone()), status.last_error_message.clone()),
         (None, Some(e)) if !online => (Some(e.code.clone()), Some(e.message.clone())),
         _ => (None, None),

@@ -96,11 +96,18 @@ export function renderStatus() {
   clear(bar);
   const sync = status.sync;
   const online = sync?.online ?? false;
-  const syncLabel = online ? t("online") : sync?.state === "not_enrolled" ? t("offline_not_enrolled") : t("offline");
+  const forked = sync?.state === "forked";
+  const syncLabel = forked
+    ? `${t("sync_forked")} [${sync?.last_error_code ?? ""}]`
+    : online
+      ? t("online")
+      : sync?.state === "not_enrolled"
+        ? t("offline_not_enrolled")
+        : t("offline");
   bar.append(
     h(
       "span",
-      { id: "status-online", class: online ? "ok" : "warn", "data-state": sync?.state ?? "unknown", title: sync?.last_error ?? "" },
+      { id: "status-online", class: forked ? "error" : online ? "ok" : "warn", "data-state": sync?.state ?? "unknown", title: sync?.last_error ?? "" },
       syncLabel,
     ),
     h("span", { id: "status-queued", "data-queued": String(sync?.queued ?? 0) }, t("queued_records", { n: sync?.queued ?? 0 })),

@@ -140,6 +140,10 @@ const table = {
   err_no_shift: { en: "No shift is open — open one first.", bg: "Няма отворена смяна — отворете смяна." },
   // sync with head office (screens/sync.ts, status bar)
   offline_not_enrolled: { en: "Offline · not enrolled", bg: "Офлайн · без регистрация" },
+  sync_forked: {
+    en: "Upload stopped: this till's records differ from head office's (restored or copied database) — see Sync",
+    bg: "Изпращането е спряно: записите на касата се различават от централата (възстановена или копирана база) — виж Синхронизация",
+  },
   not_enrolled: { en: "Not enrolled with head office", bg: "Не е регистрирана в централата" },
   never_synced: { en: "Never synced", bg: "Още не е синхронизирана" },
   head_office: { en: "Head office", bg: "Централа" },

@@ -398,6 +398,21 @@ pub enum SyncCommand {
         #[arg(long, value_name = "FILE")]
         ca_cert: Option<PathBuf>,
     },
+    /// Re-enrol a till whose series forked from head office's (restored
+    /// backup, cloned disk) as a new terminal; its records from the fork on
+    /// become the new terminal's series.
+    #[command(name = "re-enrol")]
+    Reenrol {
+        /// Head office base URL.
+        #[arg(long)]
+        server: String,
+        /// A new enrolment code for this till's store.
+        #[arg(long)]
+        code: String,
+        /// The new terminal id at head office (e.g. `T01B`).
+        #[arg(long = "as", value_name = "TERMINAL_ID")]
+        terminal: String,
+    },
     /// Trust head office's own CA (PEM file) besides the system's roots, or `--clear` it.
     SetCa {
         /// The CA certificate (PEM).

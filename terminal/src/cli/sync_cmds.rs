@@ -41,6 +41,26 @@ pub(super) fn sync(cli: &Cli, action: &SyncCommand, out: &Printer) -> Result<(),
                 )
             });
         }
+        SyncCommand::Reenrol {
+            server,
+            code,
+            terminal,
+        } => {
+            let done = sync::reenrol(&mut store, server, code, terminal).map_err(failed)?;
+            out.show(&done, || {
+                format!(
+                    "re-enrolled with {} as terminal {} of store {} (was {}): {} records stay with {} at \
+                     head office, {} records are this terminal's series and go up with the next sync\n",
+                    done.enrolment.server_url,
+                    done.enrolment.terminal_id,
+                    done.enrolment.store_id,
+                    done.previous_terminal_id,
+                    done.archived_records,
+                    done.previous_terminal_id,
+                    done.records_to_upload
+                )
+            });
+        }
         SyncCommand::SetCa { file, clear } => match (file, clear) {
             (Some(file), false) => {
                 let ca = sync::CaCertificate::from_file(file).map_err(failed)?;
@@ -71,8 +91,16 @@ pub(super) fn sync(cli: &Cli, action: &SyncCommand, out: &Printer) -> Result<(),
             }
             let report = sync::sync_round(&mut store, &options).map_err(failed)?;
             out.show(&report, || {
+                let refilled = if report.refilled > 0 {
+                    format!(
+                        "head office had lost {} records (restored from a backup): sent again; ",
+                        report.refilled
+                    )
+                } else {
+                    String::new()
+                };
                 format!(
-                    "synced: {} batches, {} records applied, {} already held, head office holds up to seq {}; \
+                    "{refilled}synced: {} batches, {} records applied, {} already held, head office holds up to seq {}; \
                      {} master-data changes in {} pages\n",
                     report.batches,
                     report.applied,

@@ -65,6 +65,10 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "documents_v2_outbox_watermark",
         sql: crate::documents::schema::V2,
     },
+    Migration {
+        name: "sync_v5_series_identity",
+        sql: crate::sync::identity::SCHEMA_V5,
+    },
 ];
 
 /// Apply the missing migrations; refuse a database newer than this binary.

@@ -24,6 +24,7 @@
 
 pub mod background;
 pub mod client;
+pub mod identity;
 pub mod master_data;
 mod round;
 pub(crate) mod schema;
@@ -33,7 +34,8 @@ pub mod trust;
 
 pub use background::{BackoffPolicy, SyncLoop};
 pub use round::{
-    Enrolment, RoundReport, SyncOptions, enrol, enrolment, set_server_url, sync_round,
+    Enrolment, Reenrolment, RoundReport, SyncOptions, enrol, enrolment, reenrol, set_server_url,
+    sync_round,
 };
 pub use status::{SyncStatus, describe_status, status};
 pub use trust::{CaCertificate, clear_ca, set_ca};
@@ -162,6 +164,44 @@ pub enum SyncError {
         message: String,
     },
     /// The upload cannot be planned (needs a person, not a retry).
+    /// This till's series and head office's hold different records from
+    /// `seq` on: a restored backup or a copy of another till.
+    #[error(
+        "head office holds a different record at seq {seq} than this till: this till's database is a \
+         restored backup or a copy of another till. Uploading is stopped and every record stays on \
+         this till; ask head office for a new enrolment code and re-enrol it as a new terminal: \
+         `kasa sync re-enrol --server URL --code CODE --as NEW_TERMINAL_ID`"
+    )]
+    SeriesDiverged {
+        /// The first sequence that differs.
+        seq: u64,
+    },
+    /// Re-enrolment asked for a till whose series agrees with head office's.
+    #[error(
+        "this till's series agrees with head office's (terminal {terminal_id}): there is nothing to \
+         recover, and re-enrolling would split its records over two terminals — keep syncing as it is"
+    )]
+    NotForked {
+        /// The current terminal id.
+        terminal_id: String,
+    },
+    /// The new terminal id is not usable.
+    #[error(
+        "\"{terminal_id}\" cannot be the new terminal id: give 1–64 letters, digits, '-', '_' or '.', \
+         different from the current one ({previous}), e.g. {previous}B"
+    )]
+    BadTerminalId {
+        /// What was given.
+        terminal_id: String,
+        /// The current one.
+        previous: String,
+    },
+    /// Uploading stopped earlier for the recorded reason.
+    #[error(
+        "uploading is stopped since {}: {} (the records from seq {} on stay on this till until it is re-enrolled)",
+        .0.detected_at, .0.message, .0.first_divergent_seq
+    )]
+    Forked(identity::ForkState),
     #[error(transparent)]
     Plan(#[from] PlanError),
     /// A master-data page failed the protocol's checks.
@@ -235,6 +275,16 @@ impl ErrorCode for SyncError {
                 .find(|known| **known == code.as_str())
                 .copied()
                 .unwrap_or("sync.refused"),
+            SyncError::SeriesDiverged { .. } => kasa_sync_protocol::codes::SERIES_DIVERGED,
+            SyncError::NotForked { .. } => "sync.not_forked",
+            SyncError::BadTerminalId { .. } => "sync.bad_terminal_id",
+            SyncError::Forked(fork) => [
+                kasa_sync_protocol::codes::SERIES_CONFLICT,
+                kasa_sync_protocol::codes::SERVER_AHEAD,
+            ]
+            .into_iter()
+            .find(|code| *code == fork.code)
+            .unwrap_or(kasa_sync_protocol::codes::SERIES_DIVERGED),
             SyncError::Plan(e) => e.code(),
             SyncError::Page(e) => e.code(),
             SyncError::MasterDataRejected { .. } => "sync.master_data_rejected",

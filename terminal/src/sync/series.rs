@@ -73,11 +73,22 @@ pub fn journal_record_id(document_id: Uuid) -> Uuid {
 /// Append wire records for outbox rows not yet in the series, up to
 /// [`EXTEND_CHUNK_ROWS`] rows; returns how many outbox rows were added.
 pub fn extend_series(tx: &Connection, terminal_id: &str) -> Result<usize, SyncError> {
+    // records uploaded under an earlier enrolment are archived, not re-cut
     let last_outbox: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(outbox_seq), 0) FROM sync_records",
+        "SELECT MAX(COALESCE((SELECT MAX(outbox_seq) FROM sync_records), 0),
+                    COALESCE((SELECT MAX(outbox_seq) FROM sync_records_archive), 0))",
         [],
         |r| r.get(0),
     )?;
+    // the id head office knows this till by (see identity::reenrol) makes the envelope
+    let wire_terminal_id: Option<String> = tx
+        .query_row(
+            "SELECT terminal_id FROM sync_enrolment WHERE id = 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let wire_terminal_id = wire_terminal_id.as_deref().unwrap_or(terminal_id);
     let mut next_seq: u64 =
         tx.query_row("SELECT COALESCE(MAX(seq), 0) FROM sync_records", [], |r| {
             r.get::<_, i64>(0)
@@ -94,9 +105,13 @@ pub fn extend_series(tx: &Connection, terminal_id: &str) -> Result<usize, SyncEr
         )?;
         mapped.collect::<rusqlite::Result<_>>()?
     };
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut chain = super::identity::chain_before(tx, next_seq)?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO sync_records (seq, outbox_seq, record_id, kind, document_type, created_at,
-            payload, encoded_len) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            payload, encoded_len, chain) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
     // a record's compact length is its envelope's with a one-byte payload,
     // less that byte, plus the payload text: no copy of the payload to count it
@@ -112,7 +127,7 @@ pub fn extend_series(tx: &Connection, terminal_id: &str) -> Result<usize, SyncEr
         };
         for record in records_of_outbox_row(tx, &row)? {
             let envelope = Record {
-                terminal_id: terminal_id.to_owned(),
+                terminal_id: wire_terminal_id.to_owned(),
                 seq: next_seq,
                 id: record.id,
                 kind: record.kind,
@@ -121,6 +136,13 @@ pub fn extend_series(tx: &Connection, terminal_id: &str) -> Result<usize, SyncEr
                 payload: placeholder,
             };
             let encoded_len = envelope.encoded_len() - 1 + record.payload.len() as u64;
+            chain = super::identity::chain_next(
+                &chain,
+                &record.id,
+                record.kind,
+                Some(&record.document_type),
+                &record.payload,
+            );
             insert.execute(params![
                 next_seq as i64,
                 outbox_seq,
@@ -132,6 +154,7 @@ pub fn extend_series(tx: &Connection, terminal_id: &str) -> Result<usize, SyncEr
                     .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
                 record.payload.as_ref(),
                 encoded_len as i64,
+                chain.0.as_slice(),
             ])?;
             next_seq += 1;
         }
@@ -296,7 +319,7 @@ fn kind_code(kind: RecordKind) -> &'static str {
     }
 }
 
-fn kind_from_code(code: &str) -> Option<RecordKind> {
+pub(crate) fn kind_from_code(code: &str) -> Option<RecordKind> {
     RecordKind::ALL.into_iter().find(|k| kind_code(*k) == code)
 }
 

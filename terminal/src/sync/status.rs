@@ -53,6 +53,16 @@ pub struct SyncStatus {
     pub master_data_pending: u64,
     /// The extra CA trusted for head office's https address, if one was set.
     pub extra_ca: Option<trust::StoredCa>,
+    /// Set when this till's series forked from head office's (restored
+    /// backup, cloned disk): uploading is stopped until it is re-enrolled.
+    pub fork: Option<super::identity::ForkState>,
+    /// Records sent again because head office held less than it had
+    /// acknowledged (restored from a backup), in total.
+    pub refilled_records: u64,
+    /// When that last happened.
+    pub refilled_at: Option<String>,
+    /// Earlier enrolments of this till (re-enrolled after a fork).
+    pub earlier_enrolments: u64,
 }
 
 /// The status at `now`.
@@ -72,6 +82,11 @@ pub fn status(conn: &Connection, now: DateTime<Utc>) -> Result<SyncStatus, SyncE
         |r| r.get(0),
     )?;
     let oldest = crate::documents::outbox::oldest_queued_at(conn)?;
+    let (refilled_records, refilled_at) = super::identity::last_refill(conn)?;
+    let earlier_enrolments: i64 =
+        conn.query_row("SELECT COUNT(*) FROM sync_enrolment_history", [], |r| {
+            r.get(0)
+        })?;
     let oldest_at = oldest.as_deref().and_then(parse_time);
     let local_last_seq = super::series::last_seq(conn)?;
     let state = conn.query_row(
@@ -117,6 +132,10 @@ pub fn status(conn: &Connection, now: DateTime<Utc>) -> Result<SyncStatus, SyncE
         server_version: server_version as u64,
         master_data_pending: super::master_data::pending_count(conn)?,
         extra_ca: trust::stored_ca_summary(conn)?,
+        fork: super::identity::fork_state(conn)?,
+        refilled_records,
+        refilled_at,
+        earlier_enrolments: earlier_enrolments as u64,
     })
 }
 
@@ -144,7 +163,9 @@ pub fn describe_status(status: &SyncStatus) -> String {
             "head office   not enrolled — run `kasa sync enrol --server URL --code CODE`\n",
         ),
     }
-    let state = if status.online {
+    let state = if status.fork.is_some() {
+        "upload stopped (series forked)"
+    } else if status.online {
         "online"
     } else if status.last_attempt_at.is_none() {
         "never synced"
@@ -169,6 +190,19 @@ pub fn describe_status(status: &SyncStatus) -> String {
         "acknowledged  seq {} of {}\n",
         status.server_acked_seq, status.local_last_seq
     ));
+    if let Some(fork) = &status.fork {
+        out.push_str(&format!(
+            "FORKED        [{}] since {}: records from seq {} on are kept on this till, not sent.\n\
+             \x20             {}\n",
+            fork.code, fork.detected_at, fork.first_divergent_seq, fork.message
+        ));
+    }
+    if let Some(at) = &status.refilled_at {
+        out.push_str(&format!(
+            "refilled      {} records sent again (last {at}): head office had lost them (restored from a backup)\n",
+            status.refilled_records
+        ));
+    }
     out.push_str(&format!(
         "last success  {}\n",
         status.last_success_at.as_deref().unwrap_or("never")

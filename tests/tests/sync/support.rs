@@ -216,6 +216,37 @@ impl HeadOffice {
             .sum()
     }
 
+    /// For the SQLite backend: a consistent copy of head office's database
+    /// (`VACUUM INTO`, as a backup tool would take it while it runs).
+    pub fn backup(&self) -> Option<PathBuf> {
+        let path = self.spec.strip_prefix("sqlite:")?;
+        let copy = self._dir.path().join(format!("backup-{}.db", now_ms()));
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.execute("VACUUM INTO ?1", [copy.to_str().unwrap()])
+            .unwrap();
+        Some(copy)
+    }
+
+    /// Head office restored from `backup`: a new server process on a copy
+    /// of the backup (what it held since is gone).
+    pub fn restore(&mut self, backup: &std::path::Path) {
+        let restored = self._dir.path().join(format!("restored-{}.db", now_ms()));
+        std::fs::copy(backup, &restored).unwrap();
+        self.spec = format!("sqlite:{}", restored.display());
+        self.restart();
+    }
+
+    /// The terminal list as head office's admin API shows it.
+    pub fn terminal_statuses(&self) -> Vec<kasa_server::app::terminals::TerminalStatus> {
+        self.rt
+            .block_on(kasa_server::app::terminals::terminal_statuses(
+                self.db.as_ref(),
+                TENANT,
+                now_ms(),
+            ))
+            .unwrap()
+    }
+
     /// For the SQLite backend: (seq, id) of every record held for a terminal.
     pub fn record_ids(&self, terminal_id: &str) -> Option<Vec<(u64, String)>> {
         let path = self.spec.strip_prefix("sqlite:")?;
@@ -336,6 +367,28 @@ impl Till {
 
     pub fn store(&mut self) -> &mut Store {
         self.store.as_mut().unwrap()
+    }
+
+    /// A copy of this till's database as it is now, as a second till (a
+    /// backup restored later, or a disk image cloned to another machine).
+    pub fn copy(&self) -> Till {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("till.sqlite");
+        self.store
+            .as_ref()
+            .unwrap()
+            .conn()
+            .execute("VACUUM INTO ?1", [path.to_str().unwrap()])
+            .unwrap();
+        Till {
+            _dir: dir,
+            store: Some(Store::open(&path).unwrap()),
+            path,
+            settings: self.settings.clone(),
+            store_id: self.store_id.clone(),
+            terminal_id: self.terminal_id.clone(),
+            sales: self.sales,
+        }
     }
 
     /// Close the database and open it again, as a restarted till would.

@@ -1,0 +1,245 @@
+//! Whichever side went back in time, a till's series and head office's copy
+//! agree record by record: real tills (temp SQLite files, real sales) and a
+//! real head office (SQLite; PostgreSQL when `KASA_TEST_POSTGRES_URL` is
+//! set). A till restored from an old copy of its database, or cloned to a
+//! second machine, is stopped with a stable code and nothing of it is
+//! merged; it re-enrols as a new terminal and uploads its fork as that
+//! terminal's series. A head office restored from a backup is refilled.
+
+#[path = "sync/support.rs"]
+mod support;
+
+use kasa_domain::ErrorCode;
+use support::{Backend, HeadOffice, Till, kasa};
+
+/// Head office holds exactly `ids` for the terminal behind `till`'s
+/// credential (SQLite: compared id by id; both: count and mark).
+fn assert_holds(office: &HeadOffice, till: &Till, ids: &[(u64, String)]) {
+    let last = ids.last().map_or(0, |(seq, _)| *seq);
+    assert_eq!(office.held(till), (last, ids.len() as u64));
+    if let Some(held) = office.record_ids(&till.enrolment().terminal_id) {
+        assert_eq!(held, ids, "head office holds exactly these records");
+    }
+}
+
+fn a_restored_till_is_stopped_and_re_enrols_as_a_new_terminal(backend: Backend) {
+    let Some(office) = HeadOffice::start(backend) else {
+        return;
+    };
+    let mut genuine = Till::new("S001", "T01");
+    genuine.enrol(&office);
+    genuine.sell(3);
+    genuine.round().unwrap();
+    let backup = genuine.copy();
+    genuine.sell(4);
+    genuine.round().unwrap();
+    let genuine_ids = genuine.record_ids();
+
+    // the old copy is put back and sells on before it syncs
+    let mut restored = backup;
+    let shared = restored.record_ids().len() as u64;
+    restored.sell(2);
+    let queued_before = restored.status().records_queued;
+    let err = restored.round().unwrap_err();
+    assert_eq!(err.code(), "sync.series_diverged", "{err}");
+    assert!(
+        err.to_string().contains(&format!("seq {}", shared + 1)),
+        "{err}"
+    );
+
+    // nothing merged: head office holds the genuine series, the till keeps everything
+    assert_holds(&office, &genuine, &genuine_ids);
+    assert_eq!(office.stock("S001"), genuine.movements());
+    let status = restored.status();
+    assert_eq!(
+        status.records_queued, queued_before,
+        "nothing marked synced"
+    );
+    let fork = status.fork.clone().expect("the fork is recorded");
+    assert_eq!(
+        (fork.code.as_str(), fork.first_divergent_seq),
+        ("sync.series_diverged", shared + 1)
+    );
+    // head office saw the fork: the terminal is marked, the records kept apart
+    let terminal = office
+        .terminal_statuses()
+        .into_iter()
+        .find(|t| t.terminal_id == "T01")
+        .unwrap();
+    let marked = terminal
+        .fork
+        .expect("head office marks the terminal forked");
+    assert_eq!(marked.first_conflict_seq, shared + 1);
+    assert!(marked.kept_apart > 0);
+    // every later round says so and sends nothing
+    let again = restored.round().unwrap_err();
+    assert_eq!(again.code(), "sync.series_diverged", "{again}");
+    assert_eq!(kasa(&restored, &["sync", "status"]), 0);
+    // the genuine till goes on
+    genuine.sell(1);
+    genuine.round().unwrap();
+    support::assert_series_delivered(&office, &genuine);
+
+    // recovery: a new code, a new terminal id; the fork becomes its series
+    let code = office.code("S001");
+    let forked_ids = restored.record_ids();
+    let done =
+        kasa_terminal::sync::reenrol(restored.store(), &office.url(), &code, "T01B").unwrap();
+    assert_eq!(
+        (done.archived_records, done.records_to_upload),
+        (shared, forked_ids.len() as u64 - shared)
+    );
+    assert!(restored.status().fork.is_none());
+    let report = restored.round().unwrap();
+    assert_eq!(report.applied, forked_ids.len() as u64 - shared);
+    let renumbered: Vec<(u64, String)> = forked_ids[shared as usize..]
+        .iter()
+        .enumerate()
+        .map(|(i, (_, id))| (i as u64 + 1, id.clone()))
+        .collect();
+    assert_eq!(restored.record_ids(), renumbered);
+    assert_holds(&office, &restored, &renumbered);
+    // new sales go up as T01B's; T01 at head office is unchanged
+    restored.sell(1);
+    restored.round().unwrap();
+    assert_eq!(restored.status().records_queued, 0);
+    support::assert_series_delivered(&office, &genuine);
+    // both tills' stock reaches head office exactly once
+    let mut expected = genuine.movements();
+    let fork_only = movements_after(&restored, shared);
+    for (sku, qty) in fork_only {
+        *expected.entry(sku).or_default() += qty;
+    }
+    expected.retain(|_, q| !q.is_zero());
+    assert_eq!(office.stock("S001"), expected);
+}
+
+/// Σ qty per SKU of the stock-movement records after `seq` in the till's series.
+fn movements_after(
+    till: &Till,
+    seq: u64,
+) -> std::collections::BTreeMap<String, rust_decimal::Decimal> {
+    let conn = till.store.as_ref().unwrap().conn();
+    let mut out = std::collections::BTreeMap::new();
+    let mut stmt = conn
+        .prepare(
+            "SELECT payload FROM sync_records_archive WHERE kind = 'stock_movement' AND seq > ?1",
+        )
+        .unwrap();
+    // archived records are the shared part: none of them is after the fork
+    assert_eq!(stmt.query_map([seq as i64], |_| Ok(())).unwrap().count(), 0);
+    let mut stmt = conn
+        .prepare("SELECT payload FROM sync_records WHERE kind = 'stock_movement'")
+        .unwrap();
+    for payload in stmt.query_map([], |r| r.get::<_, String>(0)).unwrap() {
+        let value: serde_json::Value = serde_json::from_str(&payload.unwrap()).unwrap();
+        let sku = value["sku"].as_str().unwrap().to_owned();
+        let qty: rust_decimal::Decimal = value["qty"].as_str().unwrap().parse().unwrap();
+        *out.entry(sku).or_default() += qty;
+    }
+    out
+}
+
+#[test]
+fn a_restored_till_is_stopped_and_re_enrols_as_a_new_terminal_sqlite() {
+    a_restored_till_is_stopped_and_re_enrols_as_a_new_terminal(Backend::Sqlite);
+}
+
+#[test]
+fn a_restored_till_is_stopped_and_re_enrols_as_a_new_terminal_postgres() {
+    a_restored_till_is_stopped_and_re_enrols_as_a_new_terminal(Backend::Postgres);
+}
+
+fn a_cloned_till_is_detected_whichever_syncs_first(backend: Backend) {
+    let Some(office) = HeadOffice::start(backend) else {
+        return;
+    };
+    let mut first = Till::new("S001", "T01");
+    first.enrol(&office);
+    first.sell(2);
+    first.round().unwrap();
+    let mut clone = first.copy();
+    // both sell on; the clone syncs first and head office takes its records
+    first.sell(2);
+    clone.sell(3);
+    clone.round().unwrap();
+    let clone_ids = clone.record_ids();
+    let err = first.round().unwrap_err();
+    assert_eq!(err.code(), "sync.series_diverged", "{err}");
+    assert_holds(&office, &clone, &clone_ids);
+    assert!(first.status().fork.is_some());
+    // the clone goes on; the other is stopped for good
+    clone.sell(1);
+    clone.round().unwrap();
+    support::assert_series_delivered(&office, &clone);
+    assert_eq!(first.round().unwrap_err().code(), "sync.series_diverged");
+}
+
+#[test]
+fn a_cloned_till_is_detected_whichever_syncs_first_sqlite() {
+    a_cloned_till_is_detected_whichever_syncs_first(Backend::Sqlite);
+}
+
+#[test]
+fn a_cloned_till_is_detected_whichever_syncs_first_postgres() {
+    a_cloned_till_is_detected_whichever_syncs_first(Backend::Postgres);
+}
+
+#[test]
+fn a_till_restored_without_new_sales_is_stopped_as_server_ahead() {
+    let office = HeadOffice::start(Backend::Sqlite).unwrap();
+    let mut till = Till::new("S001", "T01");
+    till.enrol(&office);
+    till.sell(2);
+    till.round().unwrap();
+    let mut restored = till.copy();
+    till.sell(2);
+    till.round().unwrap();
+    let err = restored.round().unwrap_err();
+    assert_eq!(err.code(), "sync.server_ahead", "{err}");
+    let fork = restored.status().fork.unwrap();
+    assert_eq!(
+        fork.first_divergent_seq,
+        restored.record_ids().len() as u64 + 1
+    );
+    // a sale rung now would reuse a sequence head office holds: still stopped
+    restored.sell(1);
+    assert_eq!(restored.round().unwrap_err().code(), "sync.server_ahead");
+    // re-enrolled, the new sale is the new terminal's first record run
+    let code = office.code("S001");
+    let done =
+        kasa_terminal::sync::reenrol(restored.store(), &office.url(), &code, "T01R").unwrap();
+    assert_eq!(done.records_to_upload, restored.record_ids().len() as u64);
+    restored.round().unwrap();
+    assert_eq!(restored.status().records_queued, 0);
+    // re-enrolling a till that is not forked is refused
+    let code = office.code("S001");
+    let refused =
+        kasa_terminal::sync::reenrol(till.store(), &office.url(), &code, "T01C").unwrap_err();
+    assert_eq!(refused.code(), "sync.not_forked");
+}
+
+#[test]
+fn head_office_restored_from_a_backup_is_refilled_by_the_till() {
+    let mut office = HeadOffice::start(Backend::Sqlite).unwrap();
+    let mut till = Till::new("S001", "T01");
+    till.enrol(&office);
+    till.sell(3);
+    till.round().unwrap();
+    let backup = office.backup().unwrap();
+    let held_in_backup = office.held(&till).0;
+    till.sell(3);
+    till.round().unwrap();
+    let last = till.record_ids().len() as u64;
+
+    office.restore(&backup);
+    kasa_terminal::sync::set_server_url(till.store(), &office.url()).unwrap();
+    assert_eq!(office.held(&till).0, held_in_backup);
+    let report = till.round().unwrap();
+    assert_eq!(report.refilled, last - held_in_backup);
+    assert_eq!(report.applied, last - held_in_backup);
+    support::assert_till_delivered_once(&office, &till);
+    let status = till.status();
+    assert_eq!(status.refilled_records, last - held_in_backup);
+    assert!(status.refilled_at.is_some() && status.fork.is_none());
+}
