@@ -24,8 +24,10 @@
 
 pub mod background;
 pub mod client;
+mod divergence;
 pub mod identity;
 pub mod master_data;
+mod reenrol;
 mod round;
 pub(crate) mod schema;
 pub mod series;
@@ -33,9 +35,9 @@ mod status;
 pub mod trust;
 
 pub use background::{BackoffPolicy, SyncLoop};
+pub use reenrol::{Reenrolment, reenrol};
 pub use round::{
-    Enrolment, Reenrolment, RoundReport, SyncOptions, enrol, enrolment, reenrol, set_server_url,
-    sync_round,
+    Enrolment, RoundReport, SyncOptions, enrol, enrolment, set_server_url, sync_round,
 };
 pub use status::{SyncStatus, describe_status, status};
 pub use trust::{CaCertificate, clear_ca, set_ca};

@@ -9,15 +9,12 @@ use kasa_sync_protocol::http::{
     HELLO_PATH, UPLOAD_PATH, UPLOAD_STATUS_AT_PARAM, UPLOAD_STATUS_PATH,
 };
 use kasa_sync_protocol::limits::DEFAULT_PAGE_CHANGES;
-use kasa_sync_protocol::{
-    Ack, Capabilities, Hello, HelloReply, SeriesPoint, SeriesVerdict, compare_series,
-    first_divergent_seq, plan_upload,
-};
+use kasa_sync_protocol::{Ack, Capabilities, Hello, HelloReply, plan_upload};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::client::{EncodedBody, HeadOffice};
-use super::{SyncError, identity, master_data, series};
+use super::{SyncError, divergence, identity, master_data, series};
 use crate::store::Store;
 
 /// Most master-data pages pulled in one round (a million-product catalog at
@@ -99,8 +96,54 @@ struct EnrolReply {
     credential: String,
 }
 
-fn now_text() -> String {
+pub(super) fn now_text() -> String {
     Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Exchange a single-use `code` for the credential of terminal
+/// `terminal_id` of store `store_id` (nothing stored here).
+pub(super) fn redeem_code(
+    store: &Store,
+    server_url: &str,
+    code: &str,
+    terminal_id: &str,
+    store_id: &str,
+) -> Result<Enrolment, SyncError> {
+    let office = HeadOffice::for_till(store.conn(), server_url, None)?;
+    let reply: EnrolReply = office.post(
+        "/enrol",
+        &serde_json::json!({ "code": code.trim(), "terminal_id": terminal_id }),
+    )?;
+    if reply.store_id != store_id {
+        // the code is spent, but no credential is kept: the till cannot write another store's series
+        return Err(SyncError::StoreMismatch {
+            code_store: reply.store_id,
+            till_store: store_id.to_owned(),
+        });
+    }
+    Ok(Enrolment {
+        server_url: server_url.trim_end_matches('/').to_owned(),
+        tenant_id: reply.tenant_id,
+        store_id: reply.store_id,
+        terminal_id: reply.terminal_id,
+        credential: reply.credential,
+        enrolled_at: now_text(),
+    })
+}
+
+/// Cut every outbox row not yet in the wire series, and fill the chain of
+/// records cut before series identity (local only).
+pub(super) fn cut_series(store: &mut Store) -> Result<(), SyncError> {
+    let local_terminal_id = crate::settings::load(store.conn())?.terminal_id;
+    loop {
+        let tx = store.write_tx()?;
+        let added = series::extend_series(&tx, &local_terminal_id)?;
+        identity::fill_chains(&tx)?;
+        tx.commit()?;
+        if added == 0 {
+            return Ok(());
+        }
+    }
 }
 
 /// The stored enrolment, if any.
@@ -135,26 +178,13 @@ pub fn enrol(store: &mut Store, server_url: &str, code: &str) -> Result<Enrolmen
     }
     check_url(server_url)?;
     let settings = crate::settings::load(store.conn())?;
-    let office = HeadOffice::for_till(store.conn(), server_url, None)?;
-    let reply: EnrolReply = office.post(
-        "/enrol",
-        &serde_json::json!({ "code": code.trim(), "terminal_id": settings.terminal_id }),
+    let enrolled = redeem_code(
+        store,
+        server_url,
+        code,
+        &settings.terminal_id,
+        &settings.store_id,
     )?;
-    if reply.store_id != settings.store_id {
-        // the code is spent, but no credential is kept: the till cannot write another store's series
-        return Err(SyncError::StoreMismatch {
-            code_store: reply.store_id,
-            till_store: settings.store_id,
-        });
-    }
-    let enrolled = Enrolment {
-        server_url: server_url.trim_end_matches('/').to_owned(),
-        tenant_id: reply.tenant_id,
-        store_id: reply.store_id,
-        terminal_id: reply.terminal_id,
-        credential: reply.credential,
-        enrolled_at: now_text(),
-    };
     let tx = store.write_tx()?;
     tx.execute(
         "INSERT INTO sync_enrolment (id, server_url, tenant_id, store_id, terminal_id, credential, enrolled_at)
@@ -198,18 +228,8 @@ pub fn sync_round(store: &mut Store, options: &SyncOptions) -> Result<RoundRepor
 
 fn run_round(store: &mut Store, options: &SyncOptions) -> Result<RoundReport, SyncError> {
     let enrolled = enrolment(store.conn())?.ok_or(SyncError::NotEnrolled)?;
-    // 1. the wire series catches up with the outbox (local only); records
-    //    cut before series identity get their chain
-    let local_terminal_id = crate::settings::load(store.conn())?.terminal_id;
-    loop {
-        let tx = store.write_tx()?;
-        let added = series::extend_series(&tx, &local_terminal_id)?;
-        identity::fill_chains(&tx)?;
-        tx.commit()?;
-        if added == 0 {
-            break;
-        }
-    }
+    // 1. the wire series catches up with the outbox (local only)
+    cut_series(store)?;
     // 2. hello
     let mut office = HeadOffice::for_till(
         store.conn(),
@@ -253,7 +273,7 @@ fn run_round(store: &mut Store, options: &SyncOptions) -> Result<RoundReport, Sy
             "{UPLOAD_STATUS_PATH}?{UPLOAD_STATUS_AT_PARAM}={last}"
         ))?;
         check_ack(&ack, &enrolled.terminal_id)?;
-        report.refilled += check_series(store, &office, &ack, last)?;
+        report.refilled += divergence::check_series(store, &office, &ack, last)?;
         let unconfirmed = series::unconfirmed_entries(store.conn())?;
         let plan = match plan_upload(
             last,
@@ -529,109 +549,11 @@ impl Upload<'_> {
     fn diverged(&self, store: &mut Store) -> Result<SyncError, SyncError> {
         let status: Ack = self.office.get(UPLOAD_STATUS_PATH)?;
         let held = status.highest_contiguous_seq.min(self.local_last);
-        let first = first_divergent(store, self.office, held + 1)?;
+        let first = divergence::first_divergent(store, self.office, held + 1)?;
         let error = SyncError::SeriesDiverged { seq: first };
         identity::record_fork(store.conn(), &error, first)?;
         Ok(error)
     }
-}
-
-/// Compare head office's chain with this till's before anything is
-/// confirmed (see [`identity`]). Returns how many records go again because
-/// head office was behind; a fork is recorded and returned as the error.
-fn check_series(
-    store: &mut Store,
-    office: &HeadOffice,
-    ack: &Ack,
-    local_last: u64,
-) -> Result<u64, SyncError> {
-    let Some(chain_head) = ack.chain_head else {
-        return Ok(0); // a 1.0 head office: no identity to compare
-    };
-    let held = ack.highest_contiguous_seq;
-    let server = if held <= local_last {
-        SeriesPoint {
-            seq: held,
-            chain: chain_head,
-        }
-    } else {
-        ack.chain_at
-            .filter(|p| p.seq == local_last)
-            .ok_or_else(|| {
-                SyncError::Protocol(format!(
-                    "head office holds seq {held} but sent no chain at seq {local_last}"
-                ))
-            })?
-    };
-    let local = identity::local_chain_at(store.conn(), server.seq)?;
-    let confirmed = series::confirmed_through(store.conn())?;
-    match compare_series(held, server, local, local_last, confirmed) {
-        SeriesVerdict::Agrees => Ok(0),
-        SeriesVerdict::HeadOfficeBehind { held, .. } => {
-            let tx = store.write_tx()?;
-            let again = identity::rewind_confirmed(&tx, held)?;
-            tx.commit()?;
-            Ok(again)
-        }
-        SeriesVerdict::HeadOfficeAhead { held, local_last } => {
-            let error = SyncError::Plan(kasa_sync_protocol::PlanError::ServerAhead {
-                server_acked: held,
-                local_last,
-            });
-            identity::record_fork(store.conn(), &error, local_last + 1)?;
-            Err(error)
-        }
-        SeriesVerdict::Diverged { seq } => {
-            let first = first_divergent(store, office, seq)?;
-            let error = SyncError::SeriesDiverged { seq: first };
-            identity::record_fork(store.conn(), &error, first)?;
-            // show head office what this till holds from there (refused as a
-            // conflict and kept apart: head office marks the terminal forked)
-            report_divergence(store, office, first, local_last);
-            Err(error)
-        }
-    }
-}
-
-/// The first sequence at which head office's series and this till's
-/// differ, given that they differ at `differ`: a binary search over status
-/// requests (`?at=`), about log2(differ) of them.
-fn first_divergent(store: &Store, office: &HeadOffice, differ: u64) -> Result<u64, SyncError> {
-    first_divergent_seq(0, differ, |seq| {
-        let ack: Ack = office.get(&format!(
-            "{UPLOAD_STATUS_PATH}?{UPLOAD_STATUS_AT_PARAM}={seq}"
-        ))?;
-        let server = ack.chain_at.filter(|p| p.seq == seq).map(|p| p.chain);
-        Ok(server.is_some() && server == identity::local_chain_at(store.conn(), seq)?)
-    })
-}
-
-/// Send one batch from the first divergent record so head office sees the
-/// fork (it refuses it as `sync.series_conflict` and keeps it apart). Best
-/// effort: the till has already stopped uploading either way.
-fn report_divergence(store: &Store, office: &HeadOffice, first: u64, local_last: u64) {
-    if first > local_last {
-        return;
-    }
-    let Some(agreed) = office.agreed() else {
-        return;
-    };
-    let Ok(Some(enrolled)) = enrolment(store.conn()) else {
-        return;
-    };
-    let last = local_last.min(first + u64::from(agreed.limits.max_batch_records.max(1)) - 1);
-    let sent = series::load_batch(
-        store.conn(),
-        agreed.version,
-        &enrolled.terminal_id,
-        &enrolled.store_id,
-        first,
-        last,
-    )
-    .and_then(|batch| office.encode(&batch))
-    .and_then(|body| office.post_encoded::<Ack>(UPLOAD_PATH, body));
-    // head office compares chains: it refuses these (sync.series_conflict)
-    drop(sent);
 }
 
 fn check_ack(ack: &Ack, terminal_id: &str) -> Result<(), SyncError> {
@@ -678,187 +600,6 @@ pub fn set_server_url(store: &mut Store, server_url: &str) -> Result<(), SyncErr
 }
 
 /// `http://` or `https://host[:port][/prefix]` (see [`SyncError::UnsupportedUrl`]).
-fn check_url(server_url: &str) -> Result<(), SyncError> {
+pub(super) fn check_url(server_url: &str) -> Result<(), SyncError> {
     super::client::check_url(server_url)
-}
-
-/// What a re-enrolment did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Reenrolment {
-    /// The terminal id head office knew this till by until now.
-    pub previous_terminal_id: String,
-    /// The new enrolment.
-    pub enrolment: Enrolment,
-    /// Records head office holds under the previous terminal (archived on the till).
-    pub archived_records: u64,
-    /// Records that become the new terminal's series, from seq 1.
-    pub records_to_upload: u64,
-}
-
-/// Re-enrol a till whose series forked from head office's (restored
-/// backup, cloned disk) as a new terminal `new_terminal_id`, with a new
-/// single-use `code`.
-///
-/// The records head office already holds under the previous terminal (the
-/// part both series share, before the fork) are moved to
-/// `sync_records_archive`; the till's own records from the fork on become
-/// the new terminal's series, renumbered from 1 with their chain and
-/// envelope length recomputed, and go up with the next round. The till's
-/// own numbering and outbox stay as they are: head office files the new
-/// records under the new terminal id.
-pub fn reenrol(
-    store: &mut Store,
-    server_url: &str,
-    code: &str,
-    new_terminal_id: &str,
-) -> Result<Reenrolment, SyncError> {
-    let previous = enrolment(store.conn())?.ok_or(SyncError::NotEnrolled)?;
-    let fork = identity::fork_state(store.conn())?.ok_or_else(|| SyncError::NotForked {
-        terminal_id: previous.terminal_id.clone(),
-    })?;
-    if !kasa_sync_protocol::validate::is_valid_id(new_terminal_id)
-        || new_terminal_id == previous.terminal_id
-    {
-        return Err(SyncError::BadTerminalId {
-            terminal_id: new_terminal_id.to_owned(),
-            previous: previous.terminal_id.clone(),
-        });
-    }
-    check_url(server_url)?;
-    let local_terminal_id = crate::settings::load(store.conn())?.terminal_id;
-    loop {
-        let tx = store.write_tx()?;
-        let added = series::extend_series(&tx, &local_terminal_id)?;
-        identity::fill_chains(&tx)?;
-        tx.commit()?;
-        if added == 0 {
-            break;
-        }
-    }
-    let office = HeadOffice::for_till(store.conn(), server_url, None)?;
-    let reply: EnrolReply = office.post(
-        "/enrol",
-        &serde_json::json!({ "code": code.trim(), "terminal_id": new_terminal_id }),
-    )?;
-    if reply.store_id != previous.store_id || reply.tenant_id != previous.tenant_id {
-        return Err(SyncError::StoreMismatch {
-            code_store: reply.store_id,
-            till_store: previous.store_id,
-        });
-    }
-    let enrolled = Enrolment {
-        server_url: server_url.trim_end_matches('/').to_owned(),
-        tenant_id: reply.tenant_id,
-        store_id: reply.store_id,
-        terminal_id: reply.terminal_id,
-        credential: reply.credential,
-        enrolled_at: now_text(),
-    };
-    let kept = fork.first_divergent_seq.saturating_sub(1);
-    let tx = store.write_tx()?;
-    let now = now_text();
-    tx.execute(
-        "INSERT INTO sync_enrolment_history (server_url, tenant_id, store_id, terminal_id, enrolled_at,
-            ended_at, reason, records_uploaded) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        params![
-            previous.server_url,
-            previous.tenant_id,
-            previous.store_id,
-            previous.terminal_id,
-            previous.enrolled_at,
-            now,
-            fork.code,
-            kept as i64
-        ],
-    )?;
-    tx.execute(
-        "INSERT INTO sync_records_archive (terminal_id, seq, outbox_seq, record_id, kind, document_type,
-            created_at, payload, archived_at)
-         SELECT ?1, seq, outbox_seq, record_id, kind, document_type, created_at, payload, ?2
-           FROM sync_records WHERE seq <= ?3",
-        params![previous.terminal_id, now, kept as i64],
-    )?;
-    tx.execute("DELETE FROM sync_records WHERE seq <= ?1", [kept as i64])?;
-    renumber_series(&tx, kept, &previous.terminal_id, &enrolled.terminal_id)?;
-    // what the new terminal will send is queued again, outbox rows included
-    tx.execute(
-        "UPDATE outbox_synced SET through_seq = MIN(through_seq,
-            COALESCE((SELECT MIN(outbox_seq) FROM sync_records) - 1, through_seq)) WHERE id = 1",
-        [],
-    )?;
-    tx.execute(
-        "UPDATE sync_state SET confirmed_through = 0, server_acked_seq = 0, fork_code = NULL,
-            fork_seq = NULL, fork_detected_at = NULL, fork_message = NULL, last_error_code = NULL,
-            last_error_message = NULL, last_error_at = NULL WHERE id = 1",
-        [],
-    )?;
-    tx.execute(
-        "UPDATE sync_enrolment SET server_url = ?1, terminal_id = ?2, credential = ?3, enrolled_at = ?4
-          WHERE id = 1",
-        params![
-            enrolled.server_url,
-            enrolled.terminal_id,
-            enrolled.credential,
-            enrolled.enrolled_at
-        ],
-    )?;
-    let to_upload = series::last_seq(&tx)?;
-    tx.commit()?;
-    Ok(Reenrolment {
-        previous_terminal_id: previous.terminal_id,
-        enrolment: enrolled,
-        archived_records: kept,
-        records_to_upload: to_upload,
-    })
-}
-
-/// Renumber the series after its first `removed` records left it: seq
-/// `n` becomes `n - removed`, each record's chain is recomputed from
-/// genesis and its envelope length for the new sequence and terminal id.
-fn renumber_series(
-    tx: &rusqlite::Transaction<'_>,
-    removed: u64,
-    old_terminal_id: &str,
-    new_terminal_id: &str,
-) -> Result<(), SyncError> {
-    const PARK: i64 = 1 << 52; // above any real sequence: no clash while renumbering
-    tx.execute("UPDATE sync_records SET seq = seq + ?1", [PARK])?;
-    tx.execute(
-        "UPDATE sync_records SET seq = seq - ?1",
-        [PARK + removed as i64],
-    )?;
-    let rows: Vec<(i64, String, String, Option<String>, String, i64)> = {
-        let mut stmt = tx.prepare(
-            "SELECT seq, record_id, kind, document_type, payload, encoded_len FROM sync_records ORDER BY seq",
-        )?;
-        let mapped = stmt.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })?;
-        mapped.collect::<rusqlite::Result<_>>()?
-    };
-    let digits = |n: u64| n.to_string().len() as i64;
-    let id_change = new_terminal_id.len() as i64 - old_terminal_id.len() as i64;
-    let mut chain = kasa_sync_protocol::SeriesHash::GENESIS;
-    let mut update =
-        tx.prepare("UPDATE sync_records SET chain = ?1, encoded_len = ?2 WHERE seq = ?3")?;
-    for (seq, id, kind, document_type, payload, encoded_len) in rows {
-        let bad = |detail: String| SyncError::OutboxUnreadable {
-            outbox_seq: seq as u64,
-            detail,
-        };
-        let id: uuid::Uuid = id.parse().map_err(|e| bad(format!("id {id:?}: {e}")))?;
-        let kind = series::kind_from_code(&kind).ok_or_else(|| bad(format!("kind {kind:?}")))?;
-        chain = identity::chain_next(&chain, &id, kind, document_type.as_deref(), &payload);
-        let old_seq = seq as u64 + removed;
-        let len = encoded_len - digits(old_seq) + digits(seq as u64) + id_change;
-        update.execute(params![chain.0.as_slice(), len, seq])?;
-    }
-    Ok(())
 }
