@@ -1,22 +1,26 @@
 //! The one approval path of the till. Every action that may need a manager
-//! goes through [`approve`] or [`with_manager`]:
+//! runs through [`with_manager`] (the session's sale, void, return, cash
+//! and count actions, the CLI's scripts and count approval):
 //!
-//! 1. the operator's own role is checked against the permission table
-//!    ([`kasa_domain::permission::Role::allows`]): allowed → no approval;
-//! 2. otherwise, without a manager's PIN, the answer is
-//!    [`TillError::NeedsManager`] naming the permission (code
-//!    `permission.needs_manager`; the UI asks for a manager and repeats the
-//!    action with the PIN; the CLI says which `--approval-pin` it needs);
-//! 3. with a PIN, [`crate::users::approve`] checks it (a wrong PIN counts
-//!    towards the lockout and changes nothing else), checks that the
-//!    approver's role allows the permission, and writes the `approval`
-//!    entry of the audit log.
+//! 1. the action runs as the user, without an approval; the rules
+//!    (`kasa_domain`) check the user's own role against the permission
+//!    table ([`kasa_domain::permission::Role::allows`]);
+//! 2. when a rule answers that a manager must grant a permission, and a
+//!    manager's PIN was given, [`approve`] checks the PIN through
+//!    [`crate::users::approve`] (a wrong PIN counts towards the lockout and
+//!    changes nothing else), checks that the approver's role allows the
+//!    permission, and writes the `approval` entry of the audit log — on the
+//!    store's connection, outside the action's write transaction, so
+//!    neither the failure count nor the audit entry is rolled back;
+//! 3. the action runs once more with the approval, and stores who approved
+//!    it with its document.
 //!
-//! Actions whose rules decide inside the domain whether a manager is needed
-//! (a discount over the limit, lowering a quantity) run through
-//! [`with_manager`]: first without an approval; when the rule answers
-//! "needs a manager" for a permission, the approval is taken as above and
-//! the action runs once more with it.
+//! Without a PIN, or with an approver whose role does not allow it either,
+//! the caller gets the action's own refusal (`sale.needs_manager`,
+//! `return.needs_manager`, `shift.needs_manager`, `count.needs_manager`);
+//! [`TillError::needed_permission`] names the permission so the UI can ask
+//! for a manager. [`approve`] alone checks a permission known in advance
+//! (receiving, no-sale) and answers [`TillError::NeedsManager`].
 
 use chrono::NaiveDateTime;
 use kasa_domain::permission::{ManagerApproval, Operator, Permission};
