@@ -22,6 +22,7 @@
 //! |-----------------------|---------|---------|-------|
 //! | Return (with receipt) | ✓       | ✓       | ✓     |
 //! | NoSale                | ✓       | ✓       | ✓     |
+//! | Receive               | ✓       | ✓       | ✓     |
 //! | VoidLine              |         | ✓       | ✓     |
 //! | VoidSale              |         | ✓       | ✓     |
 //! | ReturnWithoutReceipt  |         | ✓       | ✓     |
@@ -76,13 +77,15 @@ pub enum Permission {
     CashOut,
     /// Approve a stock count's variances (posts adjustments).
     ApproveCount,
+    /// Receive a delivery into stock (the document names who did).
+    Receive,
     /// Add, change and disable users.
     ManageUsers,
 }
 
 impl Permission {
     /// Every permission, in declaration order.
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::VoidLine,
         Permission::VoidSale,
         Permission::Return,
@@ -92,6 +95,7 @@ impl Permission {
         Permission::NoSale,
         Permission::CashOut,
         Permission::ApproveCount,
+        Permission::Receive,
         Permission::ManageUsers,
     ];
 
@@ -107,6 +111,7 @@ impl Permission {
             Permission::NoSale => "no_sale",
             Permission::CashOut => "cash_out",
             Permission::ApproveCount => "approve_count",
+            Permission::Receive => "receive",
             Permission::ManageUsers => "manage_users",
         }
     }
@@ -125,7 +130,7 @@ impl Role {
         match self {
             Role::Admin => true,
             Role::Manager => !matches!(permission, ManageUsers),
-            Role::Cashier => matches!(permission, Return | NoSale),
+            Role::Cashier => matches!(permission, Return | NoSale | Receive),
         }
     }
 
@@ -302,6 +307,7 @@ mod tests {
             (NoSale, true, true, true),
             (CashOut, false, true, true),
             (ApproveCount, false, true, true),
+            (Receive, true, true, true),
             (ManageUsers, false, false, true),
         ];
         assert_eq!(table.len(), Permission::ALL.len());

@@ -34,22 +34,6 @@ impl ApiError {
         }
     }
 
-    /// Nobody is logged in.
-    pub fn not_logged_in() -> Self {
-        ApiError::new(
-            "desktop.not_logged_in",
-            "nobody is logged in — enter your PIN",
-        )
-    }
-
-    /// No open sale.
-    pub fn no_sale() -> Self {
-        ApiError::new(
-            "desktop.no_sale",
-            "there is no open sale — scan a product to start one",
-        )
-    }
-
     /// A typed value that cannot be read.
     pub fn input(what: &str, detail: impl std::fmt::Display) -> Self {
         ApiError::new(
@@ -64,15 +48,18 @@ impl ApiError {
     }
 }
 
+/// The till session's errors carry the permission a manager must grant.
+impl From<kasa_terminal::till::TillError> for ApiError {
+    fn from(e: kasa_terminal::till::TillError) -> Self {
+        let mut api = ApiError::of(&e);
+        api.permission = e.needed_permission().map(|p| p.name().to_string());
+        api
+    }
+}
+
 impl From<kasa_terminal::sale::SaleError> for ApiError {
     fn from(e: kasa_terminal::sale::SaleError) -> Self {
-        let mut api = ApiError::of(&e);
-        if let kasa_terminal::sale::SaleError::Rule(kasa_domain::sale::SaleError::NeedsManager(p)) =
-            &e
-        {
-            api.permission = Some(p.name().to_string());
-        }
-        api
+        kasa_terminal::till::TillError::from(e).into()
     }
 }
 

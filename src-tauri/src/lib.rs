@@ -17,6 +17,7 @@ pub mod demo_head_office;
 pub mod devices;
 pub mod dto;
 pub mod error;
+pub mod last_receipt;
 pub mod process_env;
 pub mod receipt;
 pub mod state;

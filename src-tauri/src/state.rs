@@ -1,77 +1,30 @@
-//! Long-lived state, registered once with Tauri: the till (store,
-//! settings, who is logged in, the open sale) behind one `Mutex` — SQLite
-//! has one writer anyway and every command is a few milliseconds — and
-//! the devices and the sync with head office ([`crate::sync::TillSync`]).
+//! Long-lived state, registered once with Tauri: the till session
+//! ([`kasa_terminal::till::TillSession`]: the store, settings, who is
+//! logged in, the open sale and count, the last receipt) behind one
+//! `Mutex` — SQLite has one writer anyway and every command is a few
+//! milliseconds — and the devices and the sync with head office
+//! ([`crate::sync::TillSync`]).
 //!
 //! [`AppState::till`] hands out a [`TillGuard`]: when a command releases the
 //! till after writing a document, the guard kicks the sync loop (see
 //! `crate::sync` for why this is after the commit).
-//!
-//! The PIN typed at login is checked and dropped: commands act as the
-//! logged-in [`User`] (returns through `run_return_as`), so no PIN stays in
-//! memory for the session.
 
 use std::ops::{Deref, DerefMut};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::NaiveDateTime;
-use kasa_terminal::sale::SaleSession;
-use kasa_terminal::settings::TillSettings;
 use kasa_terminal::store::Store;
-use kasa_terminal::users::User;
+use kasa_terminal::till::TillSession;
 
 use crate::devices::Devices;
-use crate::dto::{CountEntryView, ReceiptView};
 use crate::error::{ApiError, ApiResult};
 use crate::sync::TillSync;
-
-/// Who is logged in.
-#[derive(Debug, Clone)]
-pub struct LoggedIn {
-    pub user: User,
-}
-
-/// A count session this till is working on.
-#[derive(Debug, Clone)]
-pub struct CountInProgress {
-    pub id: String,
-    pub blind: bool,
-    pub scope: String,
-    pub entries: Vec<CountEntryView>,
-}
-
-/// The till: the store and what the cashier is doing.
-#[derive(Debug)]
-pub struct Till {
-    pub store: Store,
-    pub settings: TillSettings,
-    pub logged_in: Option<LoggedIn>,
-    pub sale: Option<SaleSession>,
-    pub last_line_no: Option<u32>,
-    pub count: Option<CountInProgress>,
-    pub last_receipt: Option<ReceiptView>,
-}
-
-impl Till {
-    /// The logged-in user or `desktop.not_logged_in`.
-    pub fn user(&self) -> ApiResult<&User> {
-        self.logged_in
-            .as_ref()
-            .map(|l| &l.user)
-            .ok_or_else(ApiError::not_logged_in)
-    }
-
-    /// The open sale or `desktop.no_sale`.
-    pub fn sale_mut(&mut self) -> ApiResult<&mut SaleSession> {
-        self.sale.as_mut().ok_or_else(ApiError::no_sale)
-    }
-}
 
 /// Everything the commands share.
 #[derive(Debug)]
 pub struct AppState {
-    till: Mutex<Till>,
+    till: Mutex<TillSession>,
     pub devices: Arc<Devices>,
     /// The background sync with head office.
     pub sync: Arc<TillSync>,
@@ -117,15 +70,7 @@ impl AppState {
         );
         sync.watch_outbox(store.conn());
         Ok(AppState {
-            till: Mutex::new(Till {
-                store,
-                settings,
-                logged_in: None,
-                sale: None,
-                last_line_no: None,
-                count: None,
-                last_receipt: None,
-            }),
+            till: Mutex::new(TillSession::new(store, settings)),
             devices,
             sync,
             head_office: Mutex::new(None),
@@ -155,13 +100,13 @@ impl AppState {
 /// wrote a document (after the lock is gone, so the commit is done).
 #[derive(Debug)]
 pub struct TillGuard<'a> {
-    guard: Option<MutexGuard<'a, Till>>,
+    guard: Option<MutexGuard<'a, TillSession>>,
     sync: &'a TillSync,
 }
 
 impl Deref for TillGuard<'_> {
-    type Target = Till;
-    fn deref(&self) -> &Till {
+    type Target = TillSession;
+    fn deref(&self) -> &TillSession {
         self.guard
             .as_deref()
             .expect("the till guard holds the lock until dropped")
@@ -169,7 +114,7 @@ impl Deref for TillGuard<'_> {
 }
 
 impl DerefMut for TillGuard<'_> {
-    fn deref_mut(&mut self) -> &mut Till {
+    fn deref_mut(&mut self) -> &mut TillSession {
         self.guard
             .as_deref_mut()
             .expect("the till guard holds the lock until dropped")

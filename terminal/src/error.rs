@@ -45,6 +45,9 @@ pub enum TerminalError {
     /// Shifts and cash.
     #[error(transparent)]
     Shift(#[from] ShiftError),
+    /// The till session (login, permissions, approvals).
+    #[error(transparent)]
+    Till(#[from] crate::till::TillError),
     /// Malformed input (script file, argument).
     #[error("{what} is not valid: {detail} — fix it and run the command again")]
     Input {
@@ -93,6 +96,7 @@ impl ErrorCode for TerminalError {
             TerminalError::Stock(e) => e.code(),
             TerminalError::Sale(e) => e.code(),
             TerminalError::Shift(e) => e.code(),
+            TerminalError::Till(e) => e.code(),
             TerminalError::Input { .. } => "input.invalid",
             TerminalError::Io { .. } => "io.failed",
             TerminalError::Device { code, .. } => code,

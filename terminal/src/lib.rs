@@ -13,4 +13,5 @@ pub mod shift;
 pub mod stock;
 pub mod store;
 pub mod sync;
+pub mod till;
 pub mod users;

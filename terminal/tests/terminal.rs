@@ -34,3 +34,7 @@ mod receipts;
 // `kasa stock` output and `stock verify`.
 #[path = "terminal/stock_cli.rs"]
 mod stock_cli;
+
+// The CLI's approvals through the till session.
+#[path = "terminal/approvals_cli.rs"]
+mod approvals_cli;

@@ -4,7 +4,7 @@ import { api, listen } from "./api";
 import { clear, h } from "./dom";
 import { t } from "./i18n";
 import { modalOpen, toast } from "./ui";
-import { WedgeDetector } from "./wedge";
+import { ReleaseTimer, WedgeDetector } from "./wedge";
 import type { DeviceStatusView, SessionView, SyncStatusView } from "./generated/types";
 
 export type ScreenName =
@@ -230,6 +230,7 @@ export function installKeyboard() {
         e.preventDefault();
         e.stopPropagation();
         route(detector.push(printable ? e.key : "\r", performance.now()));
+        releaseTimer.rearm();
       }
     },
     true,
@@ -245,8 +246,15 @@ export function installKeyboard() {
       ctx.go("till");
     }
   });
-  window.setInterval(() => route(detector.poll(performance.now())), 20);
 }
+
+// Releases a burst the scanner did not end with Enter (or a single typed
+// key) once its window has passed; no timer runs while nothing is pending.
+const releaseTimer = new ReleaseTimer(detector, (out) => route(out), {
+  set: (fn, ms) => window.setTimeout(fn, ms),
+  clear: (handle) => window.clearTimeout(handle),
+  now: () => performance.now(),
+});
 
 export async function start() {
   try {

@@ -65,6 +65,15 @@ export class WedgeDetector {
     return out;
   }
 
+  /** The earliest time `poll` releases the pending burst; `null` when idle. */
+  releaseAt(): number | null {
+    const last = this.burst[this.burst.length - 1];
+    if (!last) return null;
+    const window = Math.max(this.thresholds.max_gap_ms, this.thresholds.terminator_timeout_ms);
+    // poll releases once more than `window` ms have passed.
+    return last[1] + window + 1;
+  }
+
   /** The input ended: release everything. */
   finish(): WedgeOutput[] {
     const out: WedgeOutput[] = [];
@@ -97,6 +106,45 @@ export class WedgeDetector {
     const t = this.burst.map(([c]) => c).join("");
     this.burst = [];
     return t;
+  }
+}
+
+/** The timer functions a {@link ReleaseTimer} uses (the window's, or a test's). */
+export interface Timers {
+  set(fn: () => void, ms: number): number;
+  clear(handle: number): void;
+  now(): number;
+}
+
+/**
+ * Releases a pending burst when its window has passed: one timeout, armed
+ * after each key while a burst is pending and cleared when none is — no
+ * timer runs while the keyboard is idle.
+ */
+export class ReleaseTimer {
+  private handle: number | null = null;
+  constructor(
+    private detector: WedgeDetector,
+    private release: (out: WedgeOutput[]) => void,
+    private timers: Timers,
+  ) {}
+
+  /** Call after every key fed to the detector. */
+  rearm() {
+    if (this.handle !== null) this.timers.clear(this.handle);
+    this.handle = null;
+    const at = this.detector.releaseAt();
+    if (at === null) return;
+    this.handle = this.timers.set(() => {
+      this.handle = null;
+      this.release(this.detector.poll(this.timers.now()));
+      this.rearm();
+    }, Math.max(0, at - this.timers.now()));
+  }
+
+  /** Whether a timeout is waiting. */
+  isArmed(): boolean {
+    return this.handle !== null;
   }
 }
 

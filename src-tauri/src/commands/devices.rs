@@ -168,7 +168,7 @@ pub fn read_scale(state: State<'_, AppState>) -> ApiResult<WeightView> {
 fn needs_weight(state: &AppState, code: &str) -> bool {
     let till = state.till();
     matches!(
-        kasa_terminal::catalog::find_by_code(till.store.conn(), code.trim(), &till.settings.barcodes),
+        kasa_terminal::catalog::find_by_code(till.conn(), code.trim(), &till.settings().barcodes),
         Ok(Some(item)) if item.product.unit == Unit::Kg
             && item.weight_kg.is_none()
             && item.embedded_price.is_none()

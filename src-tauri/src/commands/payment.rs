@@ -1,15 +1,14 @@
 //! Payment: tenders (cash with change, card, voucher, on account, split),
 //! completing the sale in one transaction, the receipt and reprints.
 
-use kasa_terminal::sale::{self as core_sale, TenderRequest};
+use kasa_terminal::sale::TenderRequest;
 use tauri::State;
 
-use super::parse_money;
-use crate::dto::{PrintOutcome, ReceiptView, SaleView, TenderView};
-use crate::error::{ApiError, ApiResult};
-use crate::receipt;
-use crate::state::{AppState, Till, now};
-use crate::views;
+use super::optional_money;
+use crate::dto::{PrintOutcome, ReceiptView, SaleView};
+use crate::error::ApiResult;
+use crate::state::{AppState, now};
+use crate::{last_receipt, views};
 
 /// Add a payment; `amount: null` pays what is left (cash: cash-rounded).
 #[tauri::command(async, rename_all = "snake_case")]
@@ -19,30 +18,22 @@ pub fn add_tender(
     amount: Option<String>,
     reference: Option<String>,
 ) -> ApiResult<SaleView> {
-    let amount = amount
-        .filter(|a| !a.trim().is_empty())
-        .map(|a| parse_money("amount", &a))
-        .transpose()?;
+    let amount = optional_money("amount", amount)?;
     let mut till = state.till();
-    till.sale_mut()?.add_tender(TenderRequest {
+    till.add_tender(TenderRequest {
         kind,
         amount,
         reference,
     })?;
-    let session = till.sale.as_ref().ok_or_else(ApiError::no_sale)?;
-    Ok(views::sale(till.store.conn(), session, till.last_line_no))
+    views::open_sale(&till)
 }
 
 /// Remove the tender at `index` (a mistyped amount).
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn remove_tender(state: State<'_, AppState>, index: u32) -> ApiResult<SaleView> {
     let mut till = state.till();
-    till.sale_mut()?
-        .sale
-        .remove_tender(index as usize)
-        .map_err(core_sale::SaleError::from)?;
-    let session = till.sale.as_ref().ok_or_else(ApiError::no_sale)?;
-    Ok(views::sale(till.store.conn(), session, till.last_line_no))
+    till.remove_tender(index as usize)?;
+    views::open_sale(&till)
 }
 
 /// Complete the paid sale (one durable transaction), then queue the
@@ -50,43 +41,9 @@ pub fn remove_tender(state: State<'_, AppState>, index: u32) -> ApiResult<SaleVi
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn complete_sale(state: State<'_, AppState>) -> ApiResult<ReceiptView> {
     let mut till = state.till();
-    let Till {
-        store,
-        settings,
-        sale,
-        ..
-    } = &mut *till;
-    let session = sale.clone().ok_or_else(ApiError::no_sale)?;
-    let at = now();
-    let done = core_sale::complete_sale(store, settings, session, at)?;
-    let c = settings.currency;
-    let (text, print) = receipt::print(
-        &state.devices,
-        kasa_terminal::sale::receipt::receipt_of(settings, &done),
-    );
-    let view = ReceiptView {
-        document_id: done.id.to_string(),
-        number: done.number.clone(),
-        kind: "sale".to_string(),
-        total: views::money(done.total, c),
-        change: views::money(done.change, c),
-        cash_rounding: views::money(done.cash_rounding, c),
-        tenders: done
-            .tenders
-            .iter()
-            .map(|(kind, amount)| TenderView {
-                kind: kind.clone(),
-                amount: views::money(*amount, c),
-                reference: None,
-            })
-            .collect(),
-        text,
-        print,
-    };
-    till.sale = None;
-    till.last_line_no = None;
-    till.last_receipt = Some(view.clone());
-    Ok(view)
+    let done = till.complete_sale(now())?;
+    let receipt = kasa_terminal::sale::receipt::receipt_of(till.settings(), &done);
+    last_receipt::print(&mut till, &state.devices, receipt)
 }
 
 /// The last receipt of this session (sale or return).
@@ -94,28 +51,17 @@ pub fn complete_sale(state: State<'_, AppState>) -> ApiResult<ReceiptView> {
 pub fn last_receipt(state: State<'_, AppState>) -> ApiResult<Option<ReceiptView>> {
     let till = state.till();
     till.user()?;
-    Ok(till.last_receipt.clone())
+    let currency = till.settings().currency;
+    Ok(till.last_receipt().map(|r| views::receipt(r, currency)))
 }
 
 /// Print a copy of the last receipt (marked COPY by the queue).
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn reprint_last(state: State<'_, AppState>) -> ApiResult<PrintOutcome> {
-    let till = state.till();
-    let last = till.last_receipt.as_ref().ok_or_else(|| {
-        ApiError::new(
-            "desktop.no_receipt",
-            "no receipt was printed in this session yet",
-        )
-    })?;
-    let job = last.print.job_id.ok_or_else(|| {
-        ApiError::new(
-            "desktop.no_print_job",
-            "the last receipt was not queued for a printer — choose a printer in Devices first",
-        )
-    })?;
-    let id = state.devices.queue.reprint(job)?;
+    let job = state.till().last_print_job()?;
+    let job_id = Some(state.devices.queue.reprint(job)?);
     Ok(PrintOutcome {
-        job_id: Some(id),
+        job_id,
         state: "queued".to_string(),
         message: None,
     })

@@ -1,31 +1,13 @@
 //! The till screen: scan / PLU / search, quantity, discounts, manual
 //! price, void, park / recall, customer.
 
-use kasa_domain::pricing::{PriceRequest, price_line};
-use kasa_terminal::catalog;
-use kasa_terminal::sale::{self as core_sale, Discount, SaleSession};
 use tauri::State;
 
-use super::{parse_money, parse_qty, with_approval};
+use super::{discount, parse_money, parse_qty, pin};
 use crate::dto::{ParkedView, ProductHitView, SaleView};
 use crate::error::{ApiError, ApiResult};
-use crate::state::{AppState, Till, now};
+use crate::state::{AppState, now};
 use crate::views;
-
-fn view(till: &Till) -> ApiResult<SaleView> {
-    let session = till.sale.as_ref().ok_or_else(ApiError::no_sale)?;
-    Ok(views::sale(till.store.conn(), session, till.last_line_no))
-}
-
-fn ensure_sale(till: &mut Till) -> ApiResult<()> {
-    if till.sale.is_none() {
-        let user = till.user()?.clone();
-        let session = SaleSession::start(till.store.conn(), &till.settings, user, None, now())?;
-        till.sale = Some(session);
-        till.last_line_no = None;
-    }
-    Ok(())
-}
 
 /// The open sale, or `null`.
 #[tauri::command(async, rename_all = "snake_case")]
@@ -33,38 +15,33 @@ pub fn current_sale(state: State<'_, AppState>) -> ApiResult<Option<SaleView>> {
     let till = state.till();
     till.user()?;
     Ok(till
-        .sale
-        .as_ref()
-        .map(|s| views::sale(till.store.conn(), s, till.last_line_no)))
+        .sale()
+        .map(|s| views::sale(till.conn(), s, till.last_line_no())))
 }
 
 /// Scan or type a code (barcode, in-store weight barcode, PLU, SKU);
 /// `qty` multiplies it. Starts a sale when none is open.
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn scan(state: State<'_, AppState>, code: String, qty: Option<String>) -> ApiResult<SaleView> {
-    let mut till = state.till();
     let qty = qty.map(|q| parse_qty("quantity", &q)).transpose()?;
-    ensure_sale(&mut till)?;
-    let Till {
-        store,
-        settings,
-        sale,
-        ..
-    } = &mut *till;
-    let session = sale.as_mut().ok_or_else(ApiError::no_sale)?;
+    let mut till = state.till();
     let started = std::time::Instant::now();
-    let line_no = session.ring_up(store.conn(), settings, code.trim(), qty, now())?;
+    till.ring_up(&code, qty, now())?;
     let rung_up = started.elapsed();
-    till.last_line_no = Some(line_no);
-    let v = view(&till);
+    let view = views::open_sale(&till);
+    log_scan_timing(rung_up, started.elapsed() - rung_up);
+    view
+}
+
+/// With `KASA_TIMING` set, how long a scan took in the core and in the view.
+fn log_scan_timing(ring_up: std::time::Duration, view: std::time::Duration) {
     if std::env::var_os("KASA_TIMING").is_some() {
         eprintln!(
             "kasa-desktop: scan ring_up {} us, view {} us",
-            rung_up.as_micros(),
-            (started.elapsed() - rung_up).as_micros()
+            ring_up.as_micros(),
+            view.as_micros()
         );
     }
-    v
 }
 
 /// Search products by name, code or PLU as the cashier types.
@@ -75,34 +52,11 @@ pub fn search(
     limit: u32,
 ) -> ApiResult<Vec<ProductHitView>> {
     let till = state.till();
-    let conn = till.store.conn();
-    let s = &till.settings;
-    let at = now();
-    let hits = catalog::search(conn, &text, limit.clamp(1, 50) as usize)?;
+    let currency = till.settings().currency;
+    let hits = till.search(&text, limit as usize, now())?;
     Ok(hits
         .into_iter()
-        .map(|h| {
-            let p = h.product;
-            let price = catalog::pricing_inputs(conn, &p.sku, &s.store_id, None)
-                .ok()
-                .and_then(|inputs| {
-                    let request = PriceRequest {
-                        store: &s.store_id,
-                        customer_group: None,
-                        qty: rust_decimal::Decimal::ONE,
-                        at,
-                    };
-                    price_line(&inputs, &request, s.currency).ok()
-                })
-                .map(|q| views::money(q.unit_price, s.currency));
-            ProductHitView {
-                sku: p.sku,
-                name: p.name,
-                unit: p.unit.to_string(),
-                plu: p.plu,
-                price,
-            }
-        })
+        .map(|h| views::product_hit(h, currency))
         .collect())
 }
 
@@ -116,25 +70,8 @@ pub fn set_quantity(
 ) -> ApiResult<SaleView> {
     let qty = parse_qty("quantity", &qty)?;
     let mut till = state.till();
-    let at = now();
-    with_approval(
-        &mut till,
-        approval_pin.as_deref(),
-        |conn, settings, s, a| s.set_quantity(conn, settings, line_no, qty, a, at),
-    )?;
-    till.last_line_no = Some(line_no);
-    view(&till)
-}
-
-fn discount_of(percent: Option<String>, amount: Option<String>) -> ApiResult<Discount> {
-    match (percent, amount) {
-        (Some(p), None) => Ok(Discount::Percent(parse_qty("discount %", &p)?)),
-        (None, Some(a)) => Ok(Discount::Amount(parse_money("discount amount", &a)?)),
-        _ => Err(ApiError::input(
-            "discount",
-            "give either a percent or an amount",
-        )),
-    }
+    till.set_quantity(line_no, qty, pin(&approval_pin), now())?;
+    views::open_sale(&till)
 }
 
 /// Discount one line (over the limit needs a manager).
@@ -146,12 +83,10 @@ pub fn discount_line(
     amount: Option<String>,
     approval_pin: Option<String>,
 ) -> ApiResult<SaleView> {
-    let discount = discount_of(percent, amount)?;
+    let discount = discount(percent, amount)?;
     let mut till = state.till();
-    with_approval(&mut till, approval_pin.as_deref(), |_, _, s, a| {
-        s.discount_line(line_no, discount, a)
-    })?;
-    view(&till)
+    till.discount_line(line_no, discount, pin(&approval_pin), now())?;
+    views::open_sale(&till)
 }
 
 /// Discount the whole receipt (over the limit needs a manager).
@@ -162,12 +97,10 @@ pub fn discount_receipt(
     amount: Option<String>,
     approval_pin: Option<String>,
 ) -> ApiResult<SaleView> {
-    let discount = discount_of(percent, amount)?;
+    let discount = discount(percent, amount)?;
     let mut till = state.till();
-    with_approval(&mut till, approval_pin.as_deref(), |_, _, s, a| {
-        s.discount_receipt(discount, a)
-    })?;
-    view(&till)
+    till.discount_receipt(discount, pin(&approval_pin), now())?;
+    views::open_sale(&till)
 }
 
 /// Type a price for a line (needs a manager).
@@ -180,10 +113,8 @@ pub fn override_price(
 ) -> ApiResult<SaleView> {
     let price = parse_money("price", &price)?;
     let mut till = state.till();
-    with_approval(&mut till, approval_pin.as_deref(), |_, _, s, a| {
-        s.override_price(line_no, price, a)
-    })?;
-    view(&till)
+    till.override_price(line_no, price, pin(&approval_pin), now())?;
+    views::open_sale(&till)
 }
 
 /// Remove a line (needs a manager unless configured otherwise).
@@ -194,66 +125,31 @@ pub fn void_line(
     approval_pin: Option<String>,
 ) -> ApiResult<SaleView> {
     let mut till = state.till();
-    with_approval(&mut till, approval_pin.as_deref(), |_, _, s, a| {
-        s.void_line(line_no, a)
-    })?;
-    view(&till)
+    till.void_line(line_no, pin(&approval_pin), now())?;
+    views::open_sale(&till)
 }
 
 /// Void the whole open sale (needs a manager when it has lines): a
 /// journaled `VoidSale` document.
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn void_sale(state: State<'_, AppState>, approval_pin: Option<String>) -> ApiResult<String> {
-    let mut till = state.till();
-    let Till {
-        store,
-        settings,
-        sale,
-        ..
-    } = &mut *till;
-    let session = sale.clone().ok_or_else(ApiError::no_sale)?;
-    let at = now();
-    let approval = match approval_pin.as_deref() {
-        Some(pin) => Some(kasa_terminal::users::approve(
-            store.conn(),
-            &session.cashier.operator(),
-            kasa_domain::permission::Permission::VoidSale,
-            pin,
-            Some(session.id),
-            at,
-        )?),
-        None => None,
-    };
-    let done = core_sale::void_sale(store, settings, session, approval.as_ref(), at)?;
-    till.sale = None;
-    till.last_line_no = None;
-    Ok(done.number)
+    Ok(state.till().void_sale(pin(&approval_pin), now())?.number)
 }
 
 /// Park the open sale.
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn park(state: State<'_, AppState>, label: Option<String>) -> ApiResult<String> {
-    let mut till = state.till();
-    let session = till.sale.clone().ok_or_else(ApiError::no_sale)?;
-    let id = core_sale::parked::park(till.store.conn(), &session, label.as_deref(), now())?;
-    till.sale = None;
-    till.last_line_no = None;
-    Ok(id.to_string())
+    Ok(state.till().park(label.as_deref(), now())?.to_string())
 }
 
 /// Parked sales.
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn list_parked(state: State<'_, AppState>) -> ApiResult<Vec<ParkedView>> {
-    let till = state.till();
-    Ok(core_sale::parked::list_parked(till.store.conn())?
+    Ok(state
+        .till()
+        .parked()?
         .into_iter()
-        .map(|p| ParkedView {
-            id: p.id.to_string(),
-            parked_at: p.parked_at,
-            cashier: p.cashier,
-            label: p.label,
-            lines: p.lines as u32,
-        })
+        .map(views::parked)
         .collect())
 }
 
@@ -264,29 +160,14 @@ pub fn recall(state: State<'_, AppState>, id: String) -> ApiResult<SaleView> {
         .parse()
         .map_err(|e| ApiError::input("parked sale id", e))?;
     let mut till = state.till();
-    if let Some(open) = till.sale.take()
-        && open.line_count() > 0
-    {
-        core_sale::parked::park(till.store.conn(), &open, None, now())?;
-    }
-    till.sale = Some(core_sale::parked::recall(till.store.conn(), id)?);
-    till.last_line_no = None;
-    view(&till)
+    till.recall(id, now())?;
+    views::open_sale(&till)
 }
 
 /// Attach a customer (by code or card) to the sale; `null` detaches.
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn set_customer(state: State<'_, AppState>, code: Option<String>) -> ApiResult<SaleView> {
     let mut till = state.till();
-    ensure_sale(&mut till)?;
-    let customer = match code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
-        Some(c) => Some(core_sale::sale_customer(till.store.conn(), c)?),
-        None => None,
-    };
-    let session = till.sale_mut()?;
-    session
-        .sale
-        .set_customer(customer)
-        .map_err(core_sale::SaleError::from)?;
-    view(&till)
+    till.set_customer(code.as_deref(), now())?;
+    views::open_sale(&till)
 }

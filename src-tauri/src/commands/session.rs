@@ -3,57 +3,32 @@
 use kasa_drivers::wedge::WedgeThresholds;
 use tauri::State;
 
-use crate::dto::{SessionView, ShiftView, WedgeThresholdsView};
+use crate::dto::{SessionView, WedgeThresholdsView};
 use crate::error::ApiResult;
-use crate::state::{AppState, LoggedIn, Till, now};
+use crate::state::{AppState, now};
 use crate::views;
-
-fn session_view(till: &Till, demo: bool) -> ApiResult<SessionView> {
-    let shift = kasa_terminal::shift::current_shift(till.store.conn(), &till.settings)?;
-    Ok(SessionView {
-        user: till.logged_in.as_ref().map(|l| views::user(&l.user)),
-        shift: shift.map(|s| ShiftView {
-            id: s.id.to_string(),
-            opened_by: s.opened_by,
-            opened_at: s.opened_at,
-            float: views::money(s.float, till.settings.currency),
-        }),
-        store_id: till.settings.store_id.clone(),
-        terminal_id: till.settings.terminal_id.clone(),
-        currency: till.settings.currency.code().to_string(),
-        discount_limit_percent: till.settings.discount_limit_percent.normalize().to_string(),
-        demo,
-    })
-}
 
 /// Who is logged in, the store and the shift.
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn session(state: State<'_, AppState>) -> ApiResult<SessionView> {
-    session_view(&state.till(), state.demo)
+    views::session(&state.till(), state.demo)
 }
 
-/// Log in with a PIN (lockout after repeated failures is the core's).
+/// Log in with a PIN (lockout after repeated failures is the core's); the
+/// count this till has open is found again.
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn login(state: State<'_, AppState>, pin: String) -> ApiResult<SessionView> {
     let mut till = state.till();
-    let user = kasa_terminal::users::login_by_pin(till.store.conn(), &pin, now())?;
-    till.logged_in = Some(LoggedIn { user });
-    session_view(&till, state.demo)
+    till.login(&pin, now())?;
+    views::session(&till, state.demo)
 }
 
-/// Log out. An open sale stays in memory for the next cashier only if it
-/// is parked first; otherwise it is parked automatically so nothing is lost.
+/// Log out; an open sale with lines is parked so nothing is lost.
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn logout(state: State<'_, AppState>) -> ApiResult<SessionView> {
     let mut till = state.till();
-    if let Some(sale) = till.sale.take()
-        && sale.line_count() > 0
-    {
-        kasa_terminal::sale::parked::park(till.store.conn(), &sale, Some("logout"), now())?;
-    }
-    till.logged_in = None;
-    till.count = None;
-    session_view(&till, state.demo)
+    till.logout(now())?;
+    views::session(&till, state.demo)
 }
 
 /// The keyboard-wedge rule's thresholds, from `kasa_drivers::wedge`, so

@@ -10,7 +10,7 @@ use crate::state::AppState;
 /// Where sync stands: online/offline, queued records, last sync, errors.
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn sync_status(state: State<'_, AppState>) -> ApiResult<SyncStatusView> {
-    state.sync.view(state.till().store.conn())
+    state.sync.view(state.till().conn())
 }
 
 /// Run a round now and wait for it (the Sync screen's "Sync now"). Async:

@@ -323,13 +323,17 @@ pub enum CountCommand {
         /// Count session id.
         session: String,
     },
-    /// Approve a count: posts adjustment movements (manager PIN).
+    /// Approve a count: posts adjustment movements (a manager, or a
+    /// cashier with a manager's `--approval-pin`; audited).
     Approve {
         /// Count session id.
         session: String,
-        /// The approving manager's PIN.
+        /// The PIN of the user approving.
         #[arg(long)]
         pin: String,
+        /// A manager's PIN when `--pin` is a cashier's.
+        #[arg(long)]
+        approval_pin: Option<String>,
     },
     /// Cancel a count without adjustments.
     Cancel {

@@ -20,6 +20,7 @@ use crate::settings::{self, TillSettings, vat_preset};
 use crate::shift;
 use crate::stock;
 use crate::store::Store;
+use crate::till::TillSession;
 use crate::users;
 
 pub(crate) fn now() -> chrono::NaiveDateTime {
@@ -355,33 +356,31 @@ fn user(cli: &Cli, action: &UserCommand, out: &Printer) -> Result<(), TerminalEr
     Ok(())
 }
 
+/// The till session of one CLI command: the store, logged in with `pin`.
+pub(crate) fn till_as(cli: &Cli, pin: &str) -> Result<TillSession, TerminalError> {
+    let mut till = TillSession::open(cli.db_path())?;
+    till.login(pin, now())?;
+    Ok(till)
+}
+
 fn shift_cmd(cli: &Cli, action: &ShiftCommand, out: &Printer) -> Result<(), TerminalError> {
-    let mut store = open(cli)?;
-    let settings = settings::load(store.conn())?;
     let at = now();
     match action {
         ShiftCommand::Open { float, pin } => {
-            let user = users::login_by_pin(store.conn(), pin, at)?;
             let float = parse_money("--float", float)?;
-            let done = shift::open_shift(&mut store, &settings, &user, float, at)?;
+            let mut till = till_as(cli, pin)?;
+            let done = till.open_shift(float, at)?;
+            let login = &till.user()?.login;
             out.show(&done, || {
-                format!("shift opened by {} with float {}\n", user.login, float)
+                format!("shift opened by {login} with float {float}\n")
             });
         }
         ShiftCommand::CashIn(a) | ShiftCommand::CashOut(a) => {
-            let user = users::login_by_pin(store.conn(), &a.pin, at)?;
             let amount = parse_money("--amount", &a.amount)?;
             let out_of_drawer = matches!(action, ShiftCommand::CashOut(_));
-            let done = shift::cash_movement(
-                &mut store,
-                &settings,
-                &user,
-                out_of_drawer,
-                amount,
-                &a.reason,
-                a.approval_pin.as_deref(),
-                at,
-            )?;
+            let mut till = till_as(cli, &a.pin)?;
+            let pin = a.approval_pin.as_deref();
+            let done = till.cash_movement(out_of_drawer, amount, &a.reason, pin, at)?;
             out.show(&done, || {
                 format!(
                     "cash {} {} ({}) — document {}\n",
@@ -393,13 +392,14 @@ fn shift_cmd(cli: &Cli, action: &ShiftCommand, out: &Printer) -> Result<(), Term
             });
         }
         ShiftCommand::NoSale { pin, reason } => {
-            let user = users::login_by_pin(store.conn(), pin, at)?;
-            let done = shift::no_sale(&mut store, &settings, &user, reason, at)?;
+            let done = till_as(cli, pin)?.no_sale(reason, at)?;
             out.show(&done, || {
                 format!("drawer opened (no sale) — document {}\n", done.number)
             });
         }
         ShiftCommand::X => {
+            let store = open(cli)?;
+            let settings = settings::load(store.conn())?;
             let report = shift::x_report(store.conn(), &settings, at)?;
             out.show(&report, || report.describe());
         }
@@ -408,9 +408,8 @@ fn shift_cmd(cli: &Cli, action: &ShiftCommand, out: &Printer) -> Result<(), Term
             blind,
             pin,
         } => {
-            let user = users::login_by_pin(store.conn(), pin, at)?;
             let counted = shift::parse_counted(counted)?;
-            let z = shift::close_shift(&mut store, &settings, &user, &counted, *blind, at)?;
+            let z = till_as(cli, pin)?.close_shift(&counted, *blind, at)?;
             let view = shift::ZView::of(&z, *blind);
             out.show(&view, || view.describe());
         }

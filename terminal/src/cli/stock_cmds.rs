@@ -1,19 +1,20 @@
 //! Stock commands: receive, purchase orders, counts. The work is in
-//! `crate::stock`; this wires PINs and printing.
+//! `crate::stock` and the till session (`crate::till`); this wires PINs
+//! and printing.
 
 use std::path::Path;
 
-use kasa_domain::permission::{Permission, authorize};
 use rust_decimal::Decimal;
 use serde_json::json;
 
 use super::args::{Cli, CountCommand, PoCommand};
-use super::commands::{now, open, parse_json};
+use super::commands::{now, open, parse_json, till_as};
 use super::read_input;
 use super::render::Printer;
 use crate::error::TerminalError;
 use crate::stock::{self, count::CountScope, count::CountStart};
-use crate::users::{self, UserError};
+use crate::till::count::approve_count;
+use crate::users;
 
 pub(super) fn receive(
     cli: &Cli,
@@ -21,10 +22,8 @@ pub(super) fn receive(
     pin: &str,
     out: &Printer,
 ) -> Result<(), TerminalError> {
-    let mut store = open(cli)?;
-    let user = users::login_by_pin(store.conn(), pin, now())?;
     let request = stock::parse_receive_request(&read_input(file)?)?;
-    let outcome = stock::receive(&mut store, &request, &user.login)?;
+    let outcome = till_as(cli, pin)?.receive(&request, now())?;
     out.show(&outcome, || {
         format!(
             "received {} — document {}\n",
@@ -106,23 +105,22 @@ pub(super) fn count(cli: &Cli, action: &CountCommand, out: &Printer) -> Result<(
                 serde_json::to_string_pretty(&review).unwrap_or_default() + "\n"
             });
         }
-        CountCommand::Approve { session, pin } => {
+        CountCommand::Approve {
+            session,
+            pin,
+            approval_pin,
+        } => {
+            let settings = crate::settings::load(store.conn())?;
             let user = users::login_by_pin(store.conn(), pin, now())?;
-            let operator = user.operator();
-            authorize(&operator, Permission::ApproveCount, None).map_err(UserError::from)?;
-            let approved = stock::count_approve(&mut store, session, &operator)?;
-            users::audit(
-                store.conn(),
-                &users::AuditEntry {
-                    at: now(),
-                    actor: &user.login,
-                    action: "count.approve",
-                    approved_by: Some(&user.login),
-                    document_id: Some(approved.document_id),
-                    detail: json!({ "session": session }),
-                },
-            )
-            .map_err(UserError::from)?;
+            let session = stock::count::parse_session_id(session)?;
+            let approved = approve_count(
+                &mut store,
+                &settings,
+                &user.operator(),
+                session,
+                approval_pin.as_deref(),
+                now(),
+            )?;
             out.show(&approved, || {
                 format!("count approved — adjustment document {}\n", approved.number)
             });

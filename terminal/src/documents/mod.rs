@@ -274,7 +274,8 @@ pub fn journal_event(doc_type: DocumentType, amount: Money) -> Option<JournalEve
 
 /// Write a completed document with everything that belongs to it. See the
 /// module docs; `tx` must be inside a write transaction (`Store::write_tx`)
-/// that the caller commits — checked: outside one nothing is written.
+/// that the caller commits — checked: outside one nothing is written. One
+/// function per step below.
 pub fn complete_document(
     tx: &Connection,
     settings: &TillSettings,
@@ -286,41 +287,79 @@ pub fn complete_document(
     let type_code = doc.doc_type.code();
     let seq = numbering::allocate_number(tx, &settings.store_id, &settings.terminal_id, type_code)?;
     let number = DocNumber(seq).to_string();
-
     if !doc.movements.is_empty() {
         crate::stock::post_movements(tx, &doc.movements)?;
     }
+    let journal_seq = append_journal(tx, settings, &doc, &number)?;
+    let stored = stored_document(settings, doc, number.clone(), journal_seq);
+    let payload = serde_json::to_value(&stored)
+        .map_err(|e| DocumentError::Corrupt(stored.id.to_string(), e.to_string()))?;
+    insert_document(tx, &stored, &payload)?;
+    insert_lines(tx, &stored)?;
+    insert_tenders(tx, &stored)?;
+    let outbox_seq = outbox::append(
+        tx,
+        &settings.terminal_id,
+        stored.id,
+        type_code,
+        &payload,
+        &fmt_time(stored.completed_at),
+    )?;
+    cut_sync_records(tx, settings, stored.id)?;
+    Ok(CompletedDocument {
+        id: stored.id,
+        doc_type: stored.doc_type,
+        number,
+        journal_seq,
+        outbox_seq,
+    })
+}
 
-    let journal_seq = match &doc.journal {
-        Some(event) => {
-            let entry = journal::append(
-                tx,
-                JournalDraft {
-                    at: doc.completed_at,
-                    kind: event.kind,
-                    document_id: doc.id,
-                    document_number: format!("{type_code}-{number}"),
-                    amount: event.amount,
-                    payload: serde_json::json!({
-                        "store_id": settings.store_id,
-                        "terminal_id": settings.terminal_id,
-                        "author": doc.author,
-                        "total": doc.total,
-                        "vat_total": doc.vat_total,
-                        "tenders": doc.tenders,
-                    }),
-                },
-            )?;
-            Some(entry.seq)
-        }
-        None => None,
+/// Step 4: the journal entry of a fiscal event, chained to the last one;
+/// `None` for document types that are not journaled.
+fn append_journal(
+    tx: &Connection,
+    settings: &TillSettings,
+    doc: &NewDocument,
+    number: &str,
+) -> Result<Option<u64>, DocumentError> {
+    let Some(event) = &doc.journal else {
+        return Ok(None);
     };
+    let entry = journal::append(
+        tx,
+        JournalDraft {
+            at: doc.completed_at,
+            kind: event.kind,
+            document_id: doc.id,
+            document_number: format!("{}-{number}", doc.doc_type.code()),
+            amount: event.amount,
+            payload: serde_json::json!({
+                "store_id": settings.store_id,
+                "terminal_id": settings.terminal_id,
+                "author": doc.author,
+                "total": doc.total,
+                "vat_total": doc.vat_total,
+                "tenders": doc.tenders,
+            }),
+        },
+    )?;
+    Ok(Some(entry.seq))
+}
 
-    let stored = StoredDocument {
+/// The document as stored and sent: the new document with its number,
+/// the till's store, terminal and currency, and its journal entry.
+fn stored_document(
+    settings: &TillSettings,
+    doc: NewDocument,
+    number: String,
+    journal_seq: Option<u64>,
+) -> StoredDocument {
+    StoredDocument {
         id: doc.id,
         doc_type: doc.doc_type,
         status: DocumentStatus::Completed,
-        number: number.clone(),
+        number,
         store_id: settings.store_id.clone(),
         terminal_id: settings.terminal_id.clone(),
         author: doc.author,
@@ -337,10 +376,15 @@ pub fn complete_document(
         movements: doc.movements,
         journal_seq,
         body: doc.body,
-    };
-    let payload = serde_json::to_value(&stored)
-        .map_err(|e| DocumentError::Corrupt(stored.id.to_string(), e.to_string()))?;
+    }
+}
 
+/// Step 2: the document row with its payload.
+fn insert_document(
+    tx: &Connection,
+    stored: &StoredDocument,
+    payload: &serde_json::Value,
+) -> Result<(), DocumentError> {
     tx.execute(
         "INSERT INTO documents (id, doc_type, status, number, store_id, terminal_id, author,
             created_at, completed_at, currency, total, vat_total, customer, original_id,
@@ -348,8 +392,8 @@ pub fn complete_document(
          VALUES (?1, ?2, 'completed', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         params![
             stored.id.to_string(),
-            type_code,
-            number,
+            stored.doc_type.code(),
+            stored.number,
             stored.store_id,
             stored.terminal_id,
             stored.author,
@@ -364,69 +408,72 @@ pub fn complete_document(
             payload.to_string(),
         ],
     )?;
-    {
-        let mut line_stmt = tx.prepare_cached(
-            "INSERT INTO document_lines (document_id, line_no, sku, name, qty, unit_price,
-                discount, total, vat_class, vat_rate, vat_amount, price_rule, unit_cost,
-                original_line_no)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-        )?;
-        for l in &stored.lines {
-            line_stmt.execute(params![
-                stored.id.to_string(),
-                l.line_no,
-                l.sku,
-                l.name,
-                l.qty.to_string(),
-                l.unit_price.0.to_string(),
-                l.discount.0.to_string(),
-                l.total.0.to_string(),
-                l.vat_class,
-                l.vat_rate.to_string(),
-                l.vat_amount.0.to_string(),
-                l.price_rule,
-                l.unit_cost.map(|c| c.0.to_string()),
-                l.original_line_no,
-            ])?;
-        }
-        let mut tender_stmt = tx.prepare_cached(
-            "INSERT INTO document_tenders (document_id, seq, kind, amount, reference)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        for (i, t) in stored.tenders.iter().enumerate() {
-            tender_stmt.execute(params![
-                stored.id.to_string(),
-                i as i64 + 1,
-                t.kind,
-                t.amount.0.to_string(),
-                t.reference
-            ])?;
-        }
-    }
-    let outbox_seq = outbox::append(
-        tx,
-        &settings.terminal_id,
-        stored.id,
-        type_code,
-        &payload,
-        &fmt_time(stored.completed_at),
+    Ok(())
+}
+
+/// Step 2: the document's lines.
+fn insert_lines(tx: &Connection, stored: &StoredDocument) -> Result<(), DocumentError> {
+    let mut line_stmt = tx.prepare_cached(
+        "INSERT INTO document_lines (document_id, line_no, sku, name, qty, unit_price,
+            discount, total, vat_class, vat_rate, vat_amount, price_rule, unit_cost,
+            original_line_no)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?;
-    // the wire records of this document are cut in its own transaction (see
-    // crate::sync::series): a completed sale is ready to send as it commits
+    for l in &stored.lines {
+        line_stmt.execute(params![
+            stored.id.to_string(),
+            l.line_no,
+            l.sku,
+            l.name,
+            l.qty.to_string(),
+            l.unit_price.0.to_string(),
+            l.discount.0.to_string(),
+            l.total.0.to_string(),
+            l.vat_class,
+            l.vat_rate.to_string(),
+            l.vat_amount.0.to_string(),
+            l.price_rule,
+            l.unit_cost.map(|c| c.0.to_string()),
+            l.original_line_no,
+        ])?;
+    }
+    Ok(())
+}
+
+/// Step 2: the document's tenders, numbered from 1.
+fn insert_tenders(tx: &Connection, stored: &StoredDocument) -> Result<(), DocumentError> {
+    let mut tender_stmt = tx.prepare_cached(
+        "INSERT INTO document_tenders (document_id, seq, kind, amount, reference)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for (i, t) in stored.tenders.iter().enumerate() {
+        tender_stmt.execute(params![
+            stored.id.to_string(),
+            i as i64 + 1,
+            t.kind,
+            t.amount.0.to_string(),
+            t.reference
+        ])?;
+    }
+    Ok(())
+}
+
+/// After step 5: the wire records of this document are cut in its own
+/// transaction (see `crate::sync::series`), so a completed sale is ready to
+/// send as it commits.
+fn cut_sync_records(
+    tx: &Connection,
+    settings: &TillSettings,
+    id: Uuid,
+) -> Result<(), DocumentError> {
     crate::sync::series::extend_series(tx, &settings.terminal_id).map_err(|e| match e {
         crate::sync::SyncError::Sqlite(e) => DocumentError::Sqlite(e),
         other => DocumentError::Corrupt(
-            stored.id.to_string(),
+            id.to_string(),
             format!("its sync records cannot be cut: {other}"),
         ),
     })?;
-    Ok(CompletedDocument {
-        id: stored.id,
-        doc_type: stored.doc_type,
-        number,
-        journal_seq,
-        outbox_seq,
-    })
+    Ok(())
 }
 
 /// Read a stored document by id.

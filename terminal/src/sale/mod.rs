@@ -391,4 +391,4 @@ impl SaleSession {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -20,9 +20,11 @@
 //! cash-rounded.
 //!
 //! Two entry points: [`run_return_script`] logs the cashier in by PIN (the
-//! CLI), [`run_return_as`] takes a [`User`] who is already logged in (the
-//! desktop, which keeps the user — not the PIN — for the session). Both
-//! run the same [`ReturnRequest`]. [`returnable_sale`] shows, per line of
+//! CLI), [`run_return_as`] takes a [`User`] who is already logged in and
+//! the manager's approval if one was taken (the till session,
+//! `crate::till::TillSession::make_return`). Both run the same
+//! [`ReturnRequest`], and both take a manager's approval through
+//! `crate::till::approval` (checked and audited). [`returnable_sale`] shows, per line of
 //! an original sale, what was sold, what earlier returns took back and
 //! what can still be returned.
 
@@ -32,7 +34,7 @@ use kasa_domain::money::Money;
 use kasa_domain::permission::ManagerApproval;
 use kasa_domain::pricing::{PriceRequest, price_line};
 use kasa_domain::returns::{
-    CompletedReturn, ReturnContext, ReturnRequestLine, ReturnedQty, UnreceiptedLine,
+    CompletedReturn, ReturnContext, ReturnLine, ReturnRequestLine, ReturnedQty, UnreceiptedLine,
     return_against_sale, return_without_receipt,
 };
 use kasa_domain::sale::{CompletedSale, ProductSnapshot};
@@ -48,6 +50,8 @@ use crate::documents::{self, DocumentLine, DocumentTender, NewDocument};
 use crate::settings::TillSettings;
 use crate::shift;
 use crate::store::Store;
+use crate::till::TillError;
+use crate::till::approval::{ApprovalRequest, with_manager};
 use crate::users::{self, AuditEntry, User};
 
 /// A scripted return.
@@ -75,7 +79,7 @@ pub struct ReturnScript {
     pub customer: Option<String>,
 }
 
-/// A return without the cashier's credentials: what
+/// A return without anyone's PIN: what
 /// [`run_return_as`] runs for a user who is already logged in.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ReturnRequest {
@@ -85,8 +89,6 @@ pub struct ReturnRequest {
     pub lines: Vec<ReturnScriptLine>,
     /// Refund tenders.
     pub tenders: Vec<super::script::ScriptTender>,
-    /// A manager's PIN (without a receipt, or over the limits).
-    pub approval_pin: Option<String>,
     /// Why.
     pub reason: Option<String>,
     /// Customer (without receipt, for an on-account refund).
@@ -94,13 +96,12 @@ pub struct ReturnRequest {
 }
 
 impl ReturnScript {
-    /// The request part of the script (everything but the cashier's PIN).
+    /// The request part of the script (everything but the PINs).
     pub fn request(&self) -> ReturnRequest {
         ReturnRequest {
             original: self.original.clone(),
             lines: self.lines.clone(),
             tenders: self.tenders.clone(),
-            approval_pin: self.approval_pin.clone(),
             reason: self.reason.clone(),
             customer: self.customer.clone(),
         }
@@ -298,32 +299,49 @@ fn refund_tenders(
     Ok(tenders)
 }
 
-/// Run a scripted return: the cashier is logged in by the script's PIN.
+/// Run a scripted return: the cashier is logged in by the script's PIN and
+/// the script's `approval_pin`, when the return needs a manager, goes
+/// through the till's approval path (checked and audited).
 pub fn run_return_script(
     store: &mut Store,
     settings: &TillSettings,
     script: &ReturnScript,
     at: NaiveDateTime,
-) -> Result<ReturnResult, SaleError> {
+) -> Result<ReturnResult, TillError> {
     let cashier = users::login_by_pin(store.conn(), &script.cashier_pin, at)?;
-    run_return_as(store, settings, &cashier, &script.request(), at)
+    let operator = cashier.operator();
+    let request = script.request();
+    let approval = ApprovalRequest {
+        operator: &operator,
+        pin: script.approval_pin.as_deref(),
+        document_id: None,
+        at,
+    };
+    with_manager(store, approval, |store, approval| {
+        run_return_as(store, settings, &cashier, &request, approval, at)
+    })
 }
 
-/// Run a return for `cashier`, who is already logged in (no PIN needed).
+/// The return worked out by the domain, with what the document needs
+/// beside it.
+struct PlannedReturn {
+    done: CompletedReturn,
+    original_number: Option<String>,
+    customer: Option<String>,
+}
+
+/// Run a return for `cashier`, who is already logged in, with a manager's
+/// `approval` when one was taken (see [`crate::till::approval`]): plan it
+/// against the receipt or without one, then store the `Return` document and
+/// its audit entry in one transaction.
 pub fn run_return_as(
     store: &mut Store,
     settings: &TillSettings,
     cashier: &User,
-    script: &ReturnRequest,
+    request: &ReturnRequest,
+    approval: Option<&ManagerApproval>,
     at: NaiveDateTime,
 ) -> Result<ReturnResult, SaleError> {
-    let approval = match &script.approval_pin {
-        Some(pin) => {
-            let a = users::login_by_pin(store.conn(), pin, at)?;
-            Some(ManagerApproval::new(a.login, a.role))
-        }
-        None => None,
-    };
     let tx = store.write_tx()?;
     let shift = shift::require_shift(&tx, settings)?;
     let ctx = ReturnContext {
@@ -331,150 +349,196 @@ pub fn run_return_as(
         operator: cashier.operator(),
         at,
         cash_rounding: settings.cash_rounding,
-        reason: script.reason.clone(),
+        reason: request.reason.clone(),
     };
-    let (done, original_number, customer): (CompletedReturn, Option<String>, Option<String>) =
-        match &script.original {
-            Some(number) => {
-                let doc = documents::find_by_number(&tx, settings, DocumentType::Sale, number)?;
-                let original: CompletedSale = serde_json::from_value(doc.body.clone())
-                    .map_err(|e| SaleError::Corrupt(e.to_string()))?;
-                let already = already_returned(&tx, doc.id)?;
-                let mut request = Vec::new();
-                for l in &script.lines {
-                    let line_no = l.line.ok_or_else(|| {
-                        SaleError::Script(
-                            "a return against a receipt names each line by its `line` number"
-                                .to_string(),
-                        )
-                    })?;
-                    request.push(ReturnRequestLine {
-                        line_no,
-                        qty: l.qty,
-                    });
-                }
-                let probe = return_against_sale(
-                    &original,
-                    &already,
-                    &request,
-                    &ctx,
-                    approval.as_ref(),
-                    &[],
-                )?;
-                let tenders = refund_tenders(&script.tenders, probe.refund_total, settings)?;
-                let done = return_against_sale(
-                    &original,
-                    &already,
-                    &request,
-                    &ctx,
-                    approval.as_ref(),
-                    &tenders,
-                )?;
-                (
-                    done,
-                    Some(doc.number.clone()),
-                    original.customer.map(|c| c.code),
-                )
-            }
-            None => {
-                let mut lines = Vec::new();
-                for l in &script.lines {
-                    lines.push(unreceipted_line(&tx, settings, l, at)?);
-                }
-                let probe = return_without_receipt(
-                    &lines,
-                    settings.currency,
-                    settings.price_mode,
-                    &ctx,
-                    approval.as_ref(),
-                    &[],
-                )?;
-                let tenders = refund_tenders(&script.tenders, probe.refund_total, settings)?;
-                let done = return_without_receipt(
-                    &lines,
-                    settings.currency,
-                    settings.price_mode,
-                    &ctx,
-                    approval.as_ref(),
-                    &tenders,
-                )?;
-                (done, None, script.customer.clone())
-            }
-        };
+    let planned = match &request.original {
+        Some(number) => plan_with_receipt(&tx, settings, number, request, &ctx, approval)?,
+        None => plan_without_receipt(&tx, settings, request, &ctx, approval)?,
+    };
+    let movements = super::movements::return_movements(&tx, settings, &planned.done)?;
+    if let Some(code) = &planned.customer {
+        super::charge_account(&tx, code, -planned.done.refund.account_credit)?;
+    }
+    let document = return_document(settings, cashier, &planned, shift.id, movements)?;
+    let completed = documents::complete_document(&tx, settings, document)?;
+    audit_return(&tx, cashier, &planned, request.reason.as_deref())?;
+    tx.commit()?;
+    let done = &planned.done;
+    Ok(ReturnResult {
+        id: completed.id,
+        number: completed.number,
+        original: planned.original_number.clone(),
+        total: done.refund_total,
+        vat_total: done.vat.total_vat(),
+        cash_paid_out: done.refund.cash_paid_out,
+        lines: done
+            .lines
+            .iter()
+            .map(|l| (l.product.sku.clone(), l.qty, l.refund))
+            .collect(),
+    })
+}
 
-    let doc_lines: Vec<DocumentLine> = done
+/// A return against the original sale `number`: lines named by their
+/// original line number, limited to what is still returnable.
+fn plan_with_receipt(
+    tx: &Connection,
+    settings: &TillSettings,
+    number: &str,
+    request: &ReturnRequest,
+    ctx: &ReturnContext,
+    approval: Option<&ManagerApproval>,
+) -> Result<PlannedReturn, SaleError> {
+    let doc = documents::find_by_number(tx, settings, DocumentType::Sale, number)?;
+    let original: CompletedSale =
+        serde_json::from_value(doc.body.clone()).map_err(|e| SaleError::Corrupt(e.to_string()))?;
+    let already = already_returned(tx, doc.id)?;
+    let lines = request
         .lines
         .iter()
-        .enumerate()
-        .map(|(i, l)| DocumentLine {
-            line_no: i as u32 + 1,
-            sku: l.product.sku.clone(),
-            name: l.product.name.clone(),
-            qty: -l.qty,
-            unit_price: if l.qty.is_zero() {
-                l.refund
-            } else {
-                Money(l.refund.0 / l.qty).round(
-                    settings.currency,
-                    kasa_domain::money::RoundingRule::HalfAwayFromZero,
+        .map(|l| {
+            let line_no = l.line.ok_or_else(|| {
+                SaleError::Script(
+                    "a return against a receipt names each line by its `line` number".to_string(),
                 )
-            },
-            discount: Money::ZERO,
-            total: -l.refund,
-            vat_class: l.product.vat_class.clone(),
-            vat_rate: l.product.vat_rate_percent,
-            vat_amount: -l.vat,
-            price_rule: if l.original_line_no.is_some() {
-                "original".to_string()
-            } else {
-                "refund_price".to_string()
-            },
-            unit_cost: l.unit_cost,
-            original_line_no: l.original_line_no,
+            })?;
+            Ok(ReturnRequestLine {
+                line_no,
+                qty: l.qty,
+            })
         })
-        .collect();
-    let tenders: Vec<DocumentTender> = done
-        .tenders
+        .collect::<Result<Vec<_>, SaleError>>()?;
+    let run = |tenders: &[Tender]| {
+        return_against_sale(&original, &already, &lines, ctx, approval, tenders)
+    };
+    let probe = run(&[])?;
+    let tenders = refund_tenders(&request.tenders, probe.refund_total, settings)?;
+    Ok(PlannedReturn {
+        done: run(&tenders)?,
+        original_number: Some(doc.number.clone()),
+        customer: original.customer.map(|c| c.code),
+    })
+}
+
+/// A return without the receipt: products by code, today's price unless
+/// given; needs a manager (the domain's rule).
+fn plan_without_receipt(
+    tx: &Connection,
+    settings: &TillSettings,
+    request: &ReturnRequest,
+    ctx: &ReturnContext,
+    approval: Option<&ManagerApproval>,
+) -> Result<PlannedReturn, SaleError> {
+    let lines = request
+        .lines
         .iter()
-        .map(|t| DocumentTender {
-            kind: t.kind.name().to_string(),
-            amount: -t.amount,
-            reference: t.reference.clone(),
-        })
-        .collect();
-    let movements = super::movements::return_movements(&tx, settings, &done)?;
-    if let Some(code) = &customer {
-        super::charge_account(&tx, code, -done.refund.account_credit)?;
-    }
-    let total = done.refund_total;
-    let vat_total = done.vat.total_vat();
-    let body = serde_json::to_value(&done).map_err(|e| SaleError::Corrupt(e.to_string()))?;
-    let completed = documents::complete_document(
-        &tx,
-        settings,
-        NewDocument {
-            id: done.id,
-            doc_type: DocumentType::Return,
-            author: cashier.login.clone(),
-            created_at: at,
-            completed_at: at,
-            total: -total,
-            vat_total: -vat_total,
-            customer: customer.clone(),
-            original_id: done.original_sale,
-            shift_id: Some(shift.id),
-            lines: doc_lines,
+        .map(|l| unreceipted_line(tx, settings, l, ctx.at))
+        .collect::<Result<Vec<_>, _>>()?;
+    let run = |tenders: &[Tender]| {
+        return_without_receipt(
+            &lines,
+            settings.currency,
+            settings.price_mode,
+            ctx,
+            approval,
             tenders,
-            movements,
-            journal: documents::journal_event(DocumentType::Return, total),
-            body,
+        )
+    };
+    let probe = run(&[])?;
+    let tenders = refund_tenders(&request.tenders, probe.refund_total, settings)?;
+    Ok(PlannedReturn {
+        done: run(&tenders)?,
+        original_number: None,
+        customer: request.customer.clone(),
+    })
+}
+
+/// The `Return` document: lines and tenders negative (goods come back,
+/// money leaves the drawer).
+fn return_document(
+    settings: &TillSettings,
+    cashier: &User,
+    planned: &PlannedReturn,
+    shift_id: Uuid,
+    movements: Vec<kasa_domain::stock::StockMovement>,
+) -> Result<NewDocument, SaleError> {
+    let done = &planned.done;
+    let total = done.refund_total;
+    Ok(NewDocument {
+        id: done.id,
+        doc_type: DocumentType::Return,
+        author: cashier.login.clone(),
+        created_at: done.at,
+        completed_at: done.at,
+        total: -total,
+        vat_total: -done.vat.total_vat(),
+        customer: planned.customer.clone(),
+        original_id: done.original_sale,
+        shift_id: Some(shift_id),
+        lines: done
+            .lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| return_line(settings, i as u32 + 1, l))
+            .collect(),
+        tenders: done
+            .tenders
+            .iter()
+            .map(|t| DocumentTender {
+                kind: t.kind.name().to_string(),
+                amount: -t.amount,
+                reference: t.reference.clone(),
+            })
+            .collect(),
+        movements,
+        journal: documents::journal_event(DocumentType::Return, total),
+        body: serde_json::to_value(done).map_err(|e| SaleError::Corrupt(e.to_string()))?,
+    })
+}
+
+/// One document line of a return (negative quantity and total).
+fn return_line(settings: &TillSettings, line_no: u32, l: &ReturnLine) -> DocumentLine {
+    DocumentLine {
+        line_no,
+        sku: l.product.sku.clone(),
+        name: l.product.name.clone(),
+        qty: -l.qty,
+        unit_price: if l.qty.is_zero() {
+            l.refund
+        } else {
+            Money(l.refund.0 / l.qty).round(
+                settings.currency,
+                kasa_domain::money::RoundingRule::HalfAwayFromZero,
+            )
         },
-    )?;
+        discount: Money::ZERO,
+        total: -l.refund,
+        vat_class: l.product.vat_class.clone(),
+        vat_rate: l.product.vat_rate_percent,
+        vat_amount: -l.vat,
+        price_rule: if l.original_line_no.is_some() {
+            "original".to_string()
+        } else {
+            "refund_price".to_string()
+        },
+        unit_cost: l.unit_cost,
+        original_line_no: l.original_line_no,
+    }
+}
+
+/// The audit entry of a return: with or without receipt, who approved it.
+fn audit_return(
+    tx: &Connection,
+    cashier: &User,
+    planned: &PlannedReturn,
+    reason: Option<&str>,
+) -> Result<(), SaleError> {
+    let done = &planned.done;
     let auth = &done.authorization;
     users::audit(
-        &tx,
+        tx,
         &AuditEntry {
-            at,
+            at: done.at,
             actor: &cashier.login,
             action: if done.original_sale.is_some() {
                 "return.with_receipt"
@@ -484,26 +548,13 @@ pub fn run_return_as(
             approved_by: auth.approved.then_some(auth.authorized_by.as_str()),
             document_id: Some(done.id),
             detail: serde_json::json!({
-                "original": original_number,
-                "refund": total,
-                "reason": script.reason,
+                "original": planned.original_number,
+                "refund": done.refund_total,
+                "reason": reason,
             }),
         },
     )?;
-    tx.commit()?;
-    Ok(ReturnResult {
-        id: completed.id,
-        number: completed.number,
-        original: original_number,
-        total,
-        vat_total,
-        cash_paid_out: done.refund.cash_paid_out,
-        lines: done
-            .lines
-            .iter()
-            .map(|l| (l.product.sku.clone(), l.qty, l.refund))
-            .collect(),
-    })
+    Ok(())
 }
 
 fn unreceipted_line(

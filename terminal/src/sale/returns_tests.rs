@@ -73,6 +73,7 @@ fn a_logged_in_user_returns_without_a_pin_and_the_view_counts_what_was_returned(
         &settings,
         &ana,
         &request(&number, 1, dec!(1)),
+        None,
         at(4),
     )
     .unwrap();
@@ -106,6 +107,7 @@ fn a_logged_in_user_returns_without_a_pin_and_the_view_counts_what_was_returned(
         &settings,
         &ana,
         &request(&number, 1, dec!(3)),
+        None,
         at(5),
     )
     .unwrap_err();

@@ -39,7 +39,6 @@
 
 use chrono::NaiveDateTime;
 use kasa_domain::money::Money;
-use kasa_domain::permission::ManagerApproval;
 use rusqlite::Connection;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -47,6 +46,8 @@ use serde::{Deserialize, Serialize};
 use super::{Discount, SaleError, SaleResult, SaleSession, TenderRequest};
 use crate::settings::TillSettings;
 use crate::store::Store;
+use crate::till::TillError;
+use crate::till::approval::{ApprovalRequest, with_manager};
 use crate::users::{self, User};
 
 /// A scripted sale.
@@ -164,31 +165,29 @@ pub struct ScriptTender {
     pub reference: Option<String>,
 }
 
-/// The people of a script, resolved from their PINs once.
+/// The people of a script: the cashier, logged in once, and the manager's
+/// PIN, checked (and audited) by the till's approval path each time an
+/// action needs it.
 #[derive(Debug, Clone)]
 pub struct ScriptPeople {
     /// The cashier.
     pub cashier: User,
-    /// The approving manager, if a PIN was given.
-    pub approval: Option<ManagerApproval>,
+    /// The manager's PIN, if the script gives one.
+    pub approval_pin: Option<String>,
 }
 
 impl ScriptPeople {
-    /// Log the cashier in and check the approver's PIN.
+    /// Log the cashier in.
     pub fn resolve(
         conn: &Connection,
         script: &SaleScript,
         at: NaiveDateTime,
     ) -> Result<ScriptPeople, SaleError> {
         let cashier = users::login_by_pin(conn, &script.cashier_pin, at)?;
-        let approval = match &script.approval_pin {
-            Some(pin) => {
-                let approver = users::login_by_pin(conn, pin, at)?;
-                Some(ManagerApproval::new(approver.login, approver.role))
-            }
-            None => None,
-        };
-        Ok(ScriptPeople { cashier, approval })
+        Ok(ScriptPeople {
+            cashier,
+            approval_pin: script.approval_pin.clone(),
+        })
     }
 }
 
@@ -198,20 +197,21 @@ pub fn run_sale_script(
     settings: &TillSettings,
     script: &SaleScript,
     at: NaiveDateTime,
-) -> Result<SaleResult, SaleError> {
+) -> Result<SaleResult, TillError> {
     let people = ScriptPeople::resolve(store.conn(), script, at)?;
     run_sale_script_as(store, settings, script, &people, at)
 }
 
-/// Run a scripted sale with people already resolved.
+/// Run a scripted sale with people already resolved. Every action a
+/// manager may have to approve goes through [`with_manager`].
 pub fn run_sale_script_as(
     store: &mut Store,
     settings: &TillSettings,
     script: &SaleScript,
     people: &ScriptPeople,
     at: NaiveDateTime,
-) -> Result<SaleResult, SaleError> {
-    let approval = people.approval.as_ref();
+) -> Result<SaleResult, TillError> {
+    let operator = people.cashier.operator();
     let mut session = SaleSession::start(
         store.conn(),
         settings,
@@ -219,34 +219,49 @@ pub fn run_sale_script_as(
         script.customer.as_deref(),
         at,
     )?;
+    let approval = ApprovalRequest {
+        operator: &operator,
+        pin: people.approval_pin.as_deref(),
+        document_id: Some(session.id),
+        at,
+    };
     for line in &script.lines {
         let line_no = session.ring_up(store.conn(), settings, line.code()?, line.qty, at)?;
         if let Some(price) = line.price {
-            session.override_price(line_no, price, approval)?;
+            with_manager(store, approval, |_, a| {
+                session.override_price(line_no, price, a)
+            })?;
         }
-        match (line.discount_percent, line.discount_amount) {
-            (None, None) => {}
-            (Some(p), None) => session.discount_line(line_no, Discount::Percent(p), approval)?,
-            (None, Some(a)) => session.discount_line(line_no, Discount::Amount(a), approval)?,
+        let discount = match (line.discount_percent, line.discount_amount) {
+            (None, None) => None,
+            (Some(p), None) => Some(Discount::Percent(p)),
+            (None, Some(a)) => Some(Discount::Amount(a)),
             (Some(_), Some(_)) => {
                 return Err(SaleError::Script(
                     "a line has at most one of discount_percent or discount_amount".to_string(),
-                ));
+                )
+                .into());
             }
+        };
+        if let Some(d) = discount {
+            with_manager(store, approval, |_, a| session.discount_line(line_no, d, a))?;
         }
     }
     for line_no in &script.void_lines {
-        session.void_line(*line_no, approval)?;
+        with_manager(store, approval, |_, a| session.void_line(*line_no, a))?;
     }
     if let Some(d) = &script.receipt_discount {
-        session.discount_receipt(d.to_discount()?, approval)?;
+        let d = d.to_discount()?;
+        with_manager(store, approval, |_, a| session.discount_receipt(d, a))?;
     }
     if script.park {
         let id = super::parked::park(store.conn(), &session, None, at)?;
         session = super::parked::recall(store.conn(), id)?;
     }
     if script.void {
-        return super::void_sale(store, settings, session, approval, at);
+        return with_manager(store, approval, |store, a| {
+            super::void_sale(store, settings, session.clone(), a, at)
+        });
     }
     for t in &script.tenders {
         session.add_tender(TenderRequest {
@@ -255,5 +270,5 @@ pub fn run_sale_script_as(
             reference: t.reference.clone(),
         })?;
     }
-    super::complete_sale(store, settings, session, at)
+    Ok(super::complete_sale(store, settings, session, at)?)
 }

@@ -7,7 +7,7 @@ use crate::settings::TillSettings;
 use crate::store::Store;
 use crate::users;
 
-pub(super) fn at(min: u32) -> NaiveDateTime {
+pub(crate) fn at(min: u32) -> NaiveDateTime {
     NaiveDate::from_ymd_opt(2026, 3, 4)
         .unwrap()
         .and_hms_opt(10, min, 0)
@@ -18,7 +18,7 @@ const CSV: &str = "sku,name,group,brand,unit,vat_class,price,cost,barcodes,plu,s
 A,Сирене,Млечни,,piece,standard,6.00,4.00,3800000000010;3800000000027*6,,ACTIVE,false,\n\
 B,Книга,Книги,,piece,reduced,10.00,7.00,,,ACTIVE,false,\n";
 
-pub(super) fn till(path: &std::path::Path) -> (Store, TillSettings, User) {
+pub(crate) fn till(path: &std::path::Path) -> (Store, TillSettings, User) {
     let mut store = Store::open(path).unwrap();
     let settings = TillSettings::new("S001", "T01");
     settings.save_new(store.conn()).unwrap();

@@ -6,7 +6,7 @@
 //! the outbox) and carries the shift id:
 //! - `ShiftOpen`: the float, as a cash tender of `+float`;
 //! - `CashIn` / `CashOut`: a cash tender of `±amount` and the reason
-//!   (cash out needs [`Permission::CashOut`], a manager's approval for a
+//!   (cash out needs `Permission::CashOut`, a manager's approval for a
 //!   cashier, and is audited);
 //! - `NoSale`: a drawer opening without money (audited);
 //! - `ShiftClose` + `ZReport`, written in one transaction: the counted
@@ -31,7 +31,7 @@ use kasa_domain::ErrorCode;
 use kasa_domain::document::DocumentType;
 use kasa_domain::money::Money;
 use kasa_domain::numbering::DocNumber;
-use kasa_domain::permission::{Operator, Permission};
+use kasa_domain::permission::{ManagerApproval, Operator};
 use kasa_domain::shift::{Shift, TenderAmount, ZReport};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
@@ -238,36 +238,38 @@ pub fn open_shift(
     Ok(done)
 }
 
-/// Cash in (`out_of_drawer = false`) or cash out (needs `CashOut`: a
-/// cashier needs a manager's `approval_pin`; audited).
-#[allow(clippy::too_many_arguments)]
+/// A cash movement: in or out of the drawer, how much and why.
+#[derive(Debug, Clone, Copy)]
+pub struct CashMovement<'a> {
+    /// Out of the drawer (cash out) rather than into it.
+    pub out_of_drawer: bool,
+    /// How much.
+    pub amount: Money,
+    /// Why.
+    pub reason: &'a str,
+}
+
+/// Cash in or cash out (needs `CashOut`: a cashier needs a manager's
+/// `approval`, taken through `crate::till::approval`; audited).
 pub fn cash_movement(
     store: &mut Store,
     settings: &TillSettings,
     user: &User,
-    out_of_drawer: bool,
-    amount: Money,
-    reason: &str,
-    approval_pin: Option<&str>,
+    movement: CashMovement<'_>,
+    approval: Option<&ManagerApproval>,
     at: NaiveDateTime,
 ) -> Result<CompletedDocument, ShiftError> {
+    let CashMovement {
+        out_of_drawer,
+        amount,
+        reason,
+    } = movement;
     let tx = store.write_tx()?;
     let (open, mut shift) = load_shift(&tx, settings, false)?;
     let operator: Operator = user.operator();
     let mut approved_by = None;
     if out_of_drawer {
-        let approval = match approval_pin {
-            Some(pin) if !operator.role.allows(Permission::CashOut) => Some(users::approve(
-                &tx,
-                &operator,
-                Permission::CashOut,
-                pin,
-                None,
-                at,
-            )?),
-            _ => None,
-        };
-        let auth = shift.cash_out(&operator, at, amount, reason, approval.as_ref())?;
+        let auth = shift.cash_out(&operator, at, amount, reason, approval)?;
         approved_by = auth.approved.then_some(auth.authorized_by);
     } else {
         shift.cash_in(&operator, at, amount, reason)?;
