@@ -243,3 +243,140 @@ fn head_office_restored_from_a_backup_is_refilled_by_the_till() {
     assert_eq!(status.refilled_records, last - held_in_backup);
     assert!(status.refilled_at.is_some() && status.fork.is_none());
 }
+
+/// Seeded rounds of sales and syncs through a lossy network, with restored
+/// backups of tills, cloned tills and (SQLite) head office restored from a
+/// backup thrown in: at the end head office holds each genuine till's
+/// series exactly once, and every restored or cloned copy that sold on was
+/// stopped at its first round. `KASA_FORK_SOAK_ROUNDS` sets the rounds per
+/// seed (BENCHMARKS.md has the soak's figures).
+fn fork_soak(backend: Backend, seed: u64, rounds: usize) {
+    use kasa_server::fault_proxy::{FaultPlan, FaultProxy};
+    use kasa_terminal::sync::{self, SyncOptions};
+    use rand::rngs::StdRng;
+    use rand::{Rng, SeedableRng};
+
+    let Some(mut office) = HeadOffice::start(backend) else {
+        return;
+    };
+    let lossy = FaultPlan {
+        seed,
+        ..FaultPlan::lossy()
+    };
+    let mut proxy = office
+        .rt
+        .block_on(FaultProxy::start(office.addr, lossy.clone()))
+        .unwrap();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut tills = [Till::new("S001", "F01"), Till::new("S002", "F02")];
+    let mut backups: [Vec<Till>; 2] = [Vec::new(), Vec::new()];
+    let mut office_backup = None;
+    let options = SyncOptions {
+        max_batch_records: 8,
+        ..SyncOptions::default()
+    };
+    for till in tills.iter_mut() {
+        till.enrol(&office);
+        sync::set_server_url(till.store(), &format!("http://{}", proxy.addr())).unwrap();
+    }
+    let (mut forks_made, mut forks_stopped, mut refills) = (0, 0, 0);
+    // one round on a clean network: what a till's next real round decides
+    let clean_round = |till: &mut Till, proxy: &FaultProxy| {
+        proxy.set_plan(FaultPlan::clean());
+        let result = till.round_with(&options);
+        proxy.set_plan(lossy.clone());
+        result
+    };
+    for step in 0..rounds {
+        let i = rng.random_range(0..tills.len());
+        match rng.random_range(0..20) {
+            0..=13 => {
+                tills[i].sell(rng.random_range(1..4));
+                if let Err(e) = tills[i].round_with(&options) {
+                    assert!(e.is_transient(), "step {step}: {e} ({})", e.code());
+                }
+            }
+            14 | 15 => backups[i].push(tills[i].copy()),
+            16 | 17 => {
+                // a backup put back after the genuine till synced past it, selling on
+                clean_round(&mut tills[i], &proxy).unwrap();
+                let last = tills[i].record_ids().len();
+                let Some(backup) = backups[i].iter().find(|b| b.record_ids().len() < last)
+                else {
+                    continue;
+                };
+                let mut restored = backup.copy();
+                restored.sell(rng.random_range(0..3));
+                forks_made += 1;
+                let err = clean_round(&mut restored, &proxy).unwrap_err();
+                assert!(
+                    ["sync.series_diverged", "sync.server_ahead"].contains(&err.code()),
+                    "step {step}: {err}"
+                );
+                assert!(restored.status().fork.is_some());
+                forks_stopped += 1;
+            }
+            18 => {
+                // a clone that sells and syncs first: it becomes the till head office follows
+                let mut clone = tills[i].copy();
+                tills[i].sell(1);
+                clone.sell(1);
+                clean_round(&mut clone, &proxy).unwrap();
+                forks_made += 1;
+                let err = clean_round(&mut tills[i], &proxy).unwrap_err();
+                assert_eq!(err.code(), "sync.series_diverged", "step {step}: {err}");
+                forks_stopped += 1;
+                tills[i] = clone;
+                backups[i].clear(); // copies of the stopped till are not this slot's past
+            }
+            _ if backend == Backend::Sqlite => match office_backup.take() {
+                None => office_backup = office.backup(),
+                Some(backup) => {
+                    office.restore(&backup);
+                    proxy = office
+                        .rt
+                        .block_on(FaultProxy::start(office.addr, lossy.clone()))
+                        .unwrap();
+                    for till in tills.iter_mut() {
+                        let url = format!("http://{}", proxy.addr());
+                        sync::set_server_url(till.store(), &url).unwrap();
+                        refills += clean_round(till, &proxy).unwrap().refilled;
+                    }
+                    // older backups of tills may now be ahead of head office: drop them
+                    for list in backups.iter_mut() {
+                        list.clear();
+                    }
+                }
+            },
+            _ => {}
+        }
+    }
+    proxy.set_plan(FaultPlan::clean());
+    for till in tills.iter_mut() {
+        till.round_with(&options).unwrap();
+        support::assert_series_delivered(&office, till);
+    }
+    for (till, store) in tills.iter().zip(["S001", "S002"]) {
+        assert_eq!(office.stock(store), till.movements(), "stock of {store}");
+    }
+    assert_eq!(forks_stopped, forks_made, "every fork was stopped");
+    eprintln!(
+        "fork soak {backend:?} seed {seed}: {rounds} steps, {forks_made} forks stopped, {refills} records refilled"
+    );
+}
+
+fn soak_rounds() -> usize {
+    support::env_number("KASA_FORK_SOAK_ROUNDS", 60)
+}
+
+#[test]
+fn seeded_forks_and_restores_through_a_lossy_network_sqlite() {
+    for seed in [5, 17] {
+        fork_soak(Backend::Sqlite, seed, soak_rounds());
+    }
+}
+
+#[test]
+fn seeded_forks_and_restores_through_a_lossy_network_postgres() {
+    fork_soak(Backend::Postgres, 5, soak_rounds());
+}
