@@ -24,6 +24,7 @@
 //! | `sync.outbox_pruned` | terminal (planner) | head office needs records this till no longer holds | stop; records would be lost — call support |
 //! | `sync.outbox_gap` | terminal (planner) | the till's own outbox is not gapless | stop; the local database is damaged |
 //! | `sync.record_too_large` | terminal (planner) | one record alone exceeds the batch byte limit | cannot be sent; report |
+//! | `sync.invalid_record` | server | a record's payload breaks the payload contract ([`crate::payload`]): wrong shape, out of bounds, control characters; the message names the record (seq, id) and the field | never retry unchanged: nothing of the batch was stored; update the till or call support |
 
 /// Not valid JSON, wrong shape, invalid identifier or damaged gzip.
 pub const MALFORMED: &str = "sync.malformed";
@@ -60,6 +61,9 @@ pub const OUTBOX_GAP: &str = "sync.outbox_gap";
 /// A single record is larger than the batch byte limit.
 pub const RECORD_TOO_LARGE: &str = "sync.record_too_large";
 
+/// A record's payload breaks the payload contract (shape, bounds, characters).
+pub const INVALID_RECORD: &str = "sync.invalid_record";
+
 /// All codes, for documentation and for tests that check uniqueness.
 pub const ALL: &[&str] = &[
     MALFORMED,
@@ -79,6 +83,7 @@ pub const ALL: &[&str] = &[
     OUTBOX_PRUNED,
     OUTBOX_GAP,
     RECORD_TOO_LARGE,
+    INVALID_RECORD,
 ];
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 //!   │ ◀──────────────────────────── Ack{highest_contiguous_seq}
 //!   │ plan_upload(outbox, ack) → batches
 //!   │ POST /sync/v1/upload         UploadBatch ───────────▶ validate_batch()
+//!   │                                                        payload::read_record() each record
 //!   │                                                        split_against_held()
 //!   │                                                        store (dedup on seq and id)
 //!   │ ◀──────────────────────────── Ack | ErrorEnvelope
@@ -78,6 +79,7 @@ pub mod examples;
 pub mod http;
 pub mod limits;
 pub mod master_data;
+pub mod payload;
 pub mod plan;
 pub mod upload;
 pub mod validate;

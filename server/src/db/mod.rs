@@ -18,7 +18,8 @@
 //!   `held_through + 1` is refused as a gap, records at or below it are
 //!   duplicates.
 //! - Each record is inserted with `ON CONFLICT DO NOTHING` (unique on
-//!   `(terminal, seq)` and on the record id); only records actually inserted
+//!   `(terminal, seq)` and on `(tenant, record id)`: ids are unique per
+//!   tenant, [`record_ids`]); only records actually inserted
 //!   feed the projections, so a retry never applies anything twice. A record
 //!   whose id is already held under another sequence still counts as held
 //!   for its sequence (acknowledged as a duplicate), so the series has no
@@ -40,6 +41,7 @@ use thiserror::Error;
 use crate::projection::JournalState;
 
 pub mod postgres;
+pub(crate) mod record_ids;
 pub mod revocation;
 pub(crate) mod schema;
 pub mod sqlite;
@@ -107,6 +109,15 @@ pub struct ReceivedRecord {
     pub payload: Box<serde_json::value::RawValue>,
     /// Its effect on the projections.
     pub effect: crate::projection::RecordEffect,
+}
+
+/// What `/health` reports of the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DbHealth {
+    /// Terminals enrolled (the answer of the health query).
+    pub terminals: u64,
+    /// Times the SQLite owner thread restarted after a panic (0 on PostgreSQL).
+    pub writer_restarts: u64,
 }
 
 /// What one batch did.
@@ -249,6 +260,11 @@ pub enum DbError {
         /// The batch's first sequence.
         found: u64,
     },
+    /// A stored total would pass the decimal range (the batch is refused).
+    #[error(
+        "{0}: nothing of this batch was stored — the till's figures are beyond what head office can add; call support"
+    )]
+    OutOfRange(#[from] crate::projection::Overflow),
     /// The file or cluster has a newer schema than this binary knows.
     #[error(
         "database schema version {found} is newer than this kasa-server knows ({known}); run a newer kasa-server"
@@ -273,6 +289,7 @@ impl ErrorCode for DbError {
             DbError::CodeUsed => "enrol.code_used",
             DbError::CodeExpired => "enrol.code_expired",
             DbError::Gap { .. } => kasa_sync_protocol::codes::GAP,
+            DbError::OutOfRange(_) => kasa_sync_protocol::codes::INVALID_RECORD,
             DbError::SchemaTooNew { .. } => "server.schema_too_new",
             DbError::Backend(_) => "server.database",
         }
@@ -286,6 +303,9 @@ pub trait Database:
 {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
+    /// Run a real query (count the terminals); `/health` calls it under a
+    /// timeout.
+    async fn health(&self) -> Result<DbHealth, DbError>;
     /// Bring the schema to this binary's version; returns it.
     async fn migrate(&self) -> Result<i64, DbError>;
     /// Create a tenant.

@@ -56,13 +56,13 @@ pub(super) async fn ingest(
         .unwrap_or(usize::MAX)
         .min(records.len());
     let fresh = &records[skip..];
-    let inserted_seqs = store_records(&mut tx, terminal.terminal_pk, now_ms, fresh).await?;
+    let inserted_seqs = store_records(&mut tx, terminal, now_ms, fresh).await?;
     let inserted: Vec<&ReceivedRecord> = fresh
         .iter()
         .filter(|r| i64::try_from(r.seq).is_ok_and(|s| inserted_seqs.contains(&s)))
         .collect();
     let duplicates = (records.len() - inserted.len()) as u32;
-    let delta = project(inserted.iter().map(|r| &r.effect));
+    let delta = project(inserted.iter().map(|r| &r.effect))?;
     // one statement per projection, keys in sorted order (the deltas are
     // BTreeMaps), so concurrent batches of one store lock rows in one order
     if !delta.stock.is_empty() {
@@ -134,13 +134,14 @@ pub(super) async fn ingest(
 /// sequences actually stored.
 async fn store_records(
     tx: &mut Transaction<'_>,
-    terminal_pk: i64,
+    terminal: &TerminalIdentity,
     now_ms: i64,
     fresh: &[ReceivedRecord],
 ) -> Result<HashSet<i64>, DbError> {
     if fresh.is_empty() {
         return Ok(HashSet::new());
     }
+    let (terminal_pk, tenant_pk) = (terminal.terminal_pk, terminal.tenant_pk);
     let mut seqs = Vec::with_capacity(fresh.len());
     let mut ids = Vec::with_capacity(fresh.len());
     let mut kinds = Vec::with_capacity(fresh.len());
@@ -159,7 +160,7 @@ async fn store_records(
     let copied = async {
         let sink = savepoint
             .copy_in(
-                "COPY records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload)
+                "COPY records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload, tenant_pk)
                  FROM STDIN BINARY",
             )
             .await?;
@@ -174,10 +175,11 @@ async fn store_records(
                 Type::INT8,
                 Type::INT8,
                 Type::TEXT,
+                Type::INT8,
             ],
         ));
         for i in 0..fresh.len() {
-            let row: [&(dyn ToSql + Sync); 8] = [
+            let row: [&(dyn ToSql + Sync); 9] = [
                 &terminal_pk,
                 &seqs[i],
                 &ids[i],
@@ -186,6 +188,7 @@ async fn store_records(
                 &created[i],
                 &now_ms,
                 &payloads[i],
+                &tenant_pk,
             ];
             writer.as_mut().write(&row).await?;
         }
@@ -202,11 +205,11 @@ async fn store_records(
     }
     Ok(tx
         .query(
-            "INSERT INTO records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload)
-             SELECT $1, s, i, k, d, c, $2, p
+            "INSERT INTO records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload, tenant_pk)
+             SELECT $1, s, i, k, d, c, $2, p, $9
                FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[]) AS u(s, i, k, d, c, p)
              ON CONFLICT DO NOTHING RETURNING seq",
-            &[&terminal_pk, &now_ms, &seqs, &ids, &kinds, &types, &created, &payloads],
+            &[&terminal_pk, &now_ms, &seqs, &ids, &kinds, &types, &created, &payloads, &tenant_pk],
         )
         .await?
         .iter()

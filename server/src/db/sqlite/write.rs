@@ -9,7 +9,7 @@ use crate::db::schema;
 use crate::db::{
     DbError, IngestOutcome, NewChange, PublishOutcome, ReceivedRecord, TerminalIdentity,
 };
-use crate::projection::{advance_journal, project};
+use crate::projection::{add, advance_journal, project};
 
 pub(super) fn ingest(
     conn: &mut Connection,
@@ -37,8 +37,8 @@ pub(super) fn ingest(
     let mut inserted: Vec<&ReceivedRecord> = Vec::new();
     {
         let mut insert = tx.prepare_cached(
-            "INSERT INTO records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT DO NOTHING",
+            "INSERT INTO records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload, tenant_pk)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
         )?;
         for record in &records[skip..] {
             let n = insert.execute(params![
@@ -50,6 +50,7 @@ pub(super) fn ingest(
                 record.created_at.timestamp_millis(),
                 now_ms,
                 record.payload.get(),
+                terminal.tenant_pk,
             ])?;
             if n == 1 {
                 inserted.push(record);
@@ -58,18 +59,18 @@ pub(super) fn ingest(
             }
         }
     }
-    let delta = project(inserted.iter().map(|r| &r.effect));
+    let delta = project(inserted.iter().map(|r| &r.effect))?;
     for (sku, qty) in &delta.stock {
         let old: Option<String> = tx
             .prepare_cached("SELECT qty FROM stock WHERE store_pk = ?1 AND sku = ?2")?
             .query_row(params![terminal.store_pk, sku], |r| r.get(0))
             .optional()?;
-        let new = old
+        let old = old
             .as_deref()
             .map(parse_decimal)
             .transpose()?
-            .unwrap_or_default()
-            + qty;
+            .unwrap_or_default();
+        let new = add(old, *qty, || format!("the stock of SKU {sku}"))?;
         tx.prepare_cached(
             "INSERT INTO stock (store_pk, sku, qty) VALUES (?1, ?2, ?3)
              ON CONFLICT (store_pk, sku) DO UPDATE SET qty = excluded.qty",
@@ -94,7 +95,14 @@ pub(super) fn ingest(
             "INSERT INTO sales (store_pk, day, terminal_pk, tender, documents, amount) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (store_pk, day, terminal_pk, tender) DO UPDATE SET documents = excluded.documents, amount = excluded.amount",
         )?
-        .execute(params![terminal.store_pk, day, terminal.terminal_pk, tender, old_docs + documents, (old_amount + amount).to_string()])?;
+        .execute(params![
+            terminal.store_pk,
+            day,
+            terminal.terminal_pk,
+            tender,
+            old_docs.saturating_add(*documents),
+            add(old_amount, *amount, || format!("the {tender} sales of {day}"))?.to_string()
+        ])?;
     }
     if !delta.journal.is_empty() {
         let state = schema::journal_state(journal_json.as_deref())?;
