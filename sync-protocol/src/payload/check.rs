@@ -9,7 +9,8 @@
 //! | a money amount (tender, total, price, cost, VAT, journal amount) | \|x\| ≤ [`MAX_AMOUNT`] (10¹⁵) |
 //! | a quantity | \|x\| ≤ [`MAX_QUANTITY`] (10¹²) |
 //! | a journal grand total | \|x\| ≤ [`MAX_GRAND_TOTAL`] (10²²); counts ≤ [`MAX_COUNT`] |
-//! | SKU, tender kind, number, codes, logins, hashes, document type | 1–[`MAX_KEY_BYTES`] bytes, no control character |
+//! | SKU, tender kind, audit event, hashes, document type | 1–[`MAX_KEY_BYTES`] bytes, no control character |
+//! | other codes (number, VAT class, logins, location, currency…) | ≤ [`MAX_KEY_BYTES`] bytes, no control character |
 //! | names, reasons, references | ≤ [`MAX_TEXT_BYTES`] bytes |
 //! | any string anywhere in a payload (keys too) | no control character but tab, line feed, carriage return |
 //!
@@ -178,8 +179,15 @@ fn key(field: &str, s: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// An optional code-like field: when present, at most [`MAX_KEY_BYTES`]
+/// and no control character; empty is allowed (the till writes an empty
+/// VAT class on documents without VAT).
 fn opt_key(field: &str, s: Option<&String>) -> Result<(), String> {
-    s.map_or(Ok(()), |s| key(field, s))
+    match s {
+        Some(s) if s.is_empty() => Ok(()),
+        Some(s) => key(field, s),
+        None => Ok(()),
+    }
 }
 
 /// Free text: at most [`MAX_TEXT_BYTES`] (control characters but tab, line
