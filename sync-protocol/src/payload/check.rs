@@ -126,13 +126,19 @@ fn parse<T: DeserializeOwned>(payload: &str) -> Result<T, String> {
 }
 
 /// No control character in any string of the JSON text (keys included),
-/// except tab, line feed and carriage return. JSON forbids raw control
-/// characters inside strings, so they can only arrive escaped: scan the
-/// escapes.
+/// except tab, line feed and carriage return. JSON forbids raw C0 control
+/// characters inside strings, so those can only arrive escaped: scan the
+/// escapes, and the raw bytes for DEL and C1 controls.
 fn control_free(text: &str) -> Result<(), String> {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
+        // DEL and C1 controls (U+0080–U+009F, UTF-8 C2 80–C2 9F) may stand unescaped
+        if bytes[i] == 0x7f
+            || (bytes[i] == 0xc2 && bytes.get(i + 1).is_some_and(|b| (0x80..=0x9f).contains(b)))
+        {
+            return Err("a string holds a control character".into());
+        }
         if bytes[i] != b'\\' {
             i += 1;
             continue;
@@ -144,7 +150,7 @@ fn control_free(text: &str) -> Result<(), String> {
                     .get(i + 2..i + 6)
                     .and_then(|hex| u32::from_str_radix(hex, 16).ok());
                 if let Some(c) = code
-                    && (c < 0x20 || c == 0x7f)
+                    && (c < 0x20 || (0x7f..=0x9f).contains(&c))
                     && !matches!(c, 0x09 | 0x0a | 0x0d)
                 {
                     return Err(if c == 0 {

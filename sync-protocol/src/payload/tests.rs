@@ -136,7 +136,7 @@ fn long_keys_and_control_characters_are_refused() {
         )
         .is_ok()
     );
-    for bad in ["10\u{0}01", "a\u{1b}[2J", "\u{7f}", "x\u{8}"] {
+    for bad in ["10\u{0}01", "a\u{1b}[2J", "\u{7f}", "x\u{8}", "\u{85}"] {
         let e = read(
             RecordKind::StockMovement,
             None,
@@ -153,6 +153,20 @@ fn long_keys_and_control_characters_are_refused() {
             .unwrap_err()
             .contains("NUL")
     );
+    // unescaped DEL and C1 controls in free text, and their escapes
+    for raw in [
+        "{\"event\":\"x\",\"reason\":\"a\u{7f}b\"}",
+        "{\"event\":\"x\",\"reason\":\"a\u{9b}b\"}",
+        r#"{"event":"x","reason":"a\u009bb"}"#,
+    ] {
+        assert!(read_record(RecordKind::Audit, None, raw).is_err(), "{raw}");
+    }
+    read_record(
+        RecordKind::Audit,
+        None,
+        "{\"event\":\"x\",\"reason\":\"café ₀ Хляб\"}",
+    )
+    .unwrap();
     // line breaks and tabs in free text are fine; an escaped backslash is not an escape
     let mut doc = sale();
     doc["body"] = json!({"note": "two\nlines\tand a \\u0000 literal"});
