@@ -70,6 +70,7 @@ impl From<DbError> for ApiError {
                 StatusCode::FORBIDDEN
             }
             DbError::Gap { .. } | DbError::SeriesConflict { .. } => StatusCode::CONFLICT,
+            DbError::OutOfRange(_) => StatusCode::UNPROCESSABLE_ENTITY,
             DbError::SchemaTooNew { .. } => StatusCode::INTERNAL_SERVER_ERROR,
             DbError::Backend(_) => StatusCode::SERVICE_UNAVAILABLE,
         };

@@ -6,6 +6,10 @@
 //! id (for documents: the document id) is stored once, each document and
 //! movement reaches the projections once, however often it is resent.
 //!
+//! Each record's payload has already passed the payload contract
+//! ([`kasa_sync_protocol::payload::read_record`]) when it gets here, so the
+//! rules read typed fields, not strings:
+//!
 //! - **Stock** per store and SKU: the sum of `qty` of `stock_movement`
 //!   records. The store is the sending terminal's store (a till only moves
 //!   its own store's stock; `location` in the payload is informational).
@@ -18,24 +22,23 @@
 //!   whole [`JournalEntry`] are chained with
 //!   [`kasa_domain::journal::verify_after`], continuing from the last
 //!   verified entry (the anchor), so each batch only checks its own entries.
-//!   The first break is kept and the journal stays broken; an entry whose
-//!   payload is not a whole entry makes the journal `unverifiable` from
-//!   there (head office cannot vouch for what it cannot check).
+//!   The first break is kept and the journal stays broken; an entry that
+//!   is only a summary makes the journal `unverifiable` from there (head
+//!   office cannot vouch for what it cannot check) and is counted in
+//!   [`ProjectionDelta::unprojected`].
 //!
-//! A payload the rules cannot read is stored anyway (the record is the
-//! evidence) and counted in [`ProjectionDelta::unprojected`].
+//! Every sum is checked: the contract's bounds keep them far from
+//! `rust_decimal`'s range, and if one still would not fit, the batch is
+//! refused ([`Overflow`]) instead of a thread panicking.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use kasa_domain::ErrorCode;
 use kasa_domain::journal::{JournalEntry, verify_after};
-use kasa_sync_protocol::RecordKind;
+use kasa_sync_protocol::payload::{DocumentPayload, JournalPayload, RecordPayload};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 
 /// Sums to add to the stored projections.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -44,14 +47,27 @@ pub struct ProjectionDelta {
     pub stock: BTreeMap<String, Decimal>,
     /// (documents, amount) per (day, tender).
     pub sales: BTreeMap<(String, String), (i64, Decimal)>,
-    /// Journal entries in order; `None` where the payload is not a whole entry.
+    /// Journal entries in order; `None` where the payload is only a summary.
     pub journal: Vec<Option<JournalEntry>>,
-    /// Records whose payload could not be projected.
+    /// Records whose payload could not be projected (journal summaries).
     pub unprojected: u32,
 }
 
-/// What one record adds to the projections, read from its payload text on
-/// the request's own task (so head office's single writer only sums the
+/// A sum that does not fit a decimal.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{what} would pass the largest decimal head office can add")]
+pub struct Overflow {
+    /// The sum, named.
+    pub what: String,
+}
+
+/// `a + b`, or the named overflow.
+pub fn add(a: Decimal, b: Decimal, what: impl FnOnce() -> String) -> Result<Decimal, Overflow> {
+    a.checked_add(b).ok_or_else(|| Overflow { what: what() })
+}
+
+/// What one record adds to the projections, read from its checked payload
+/// on the request's own task (so head office's single writer only sums the
 /// effects of the records it actually inserted).
 #[derive(Debug, Clone, PartialEq)]
 pub enum RecordEffect {
@@ -72,143 +88,76 @@ pub enum RecordEffect {
         /// Signed amount per tender kind, each kind once.
         per_kind: Vec<(String, Decimal)>,
     },
-    /// A journal entry (`None`: the payload is not a whole entry).
+    /// A journal entry (`None`: only a summary).
     Journal(Option<Box<JournalEntry>>),
-    /// A payload the rules cannot read (stored anyway, counted).
-    Unreadable,
 }
 
-/// A JSON number or string holding a decimal. Numbers count only when they
-/// are integers (a float's text is not money).
-fn decimal(raw: &RawValue) -> Option<Decimal> {
-    let text = raw.get();
-    if text.starts_with('"') {
-        let s: Cow<'_, str> = serde_json::from_str(text).ok()?;
-        return Decimal::from_str(&s).ok();
-    }
-    let digits = text.strip_prefix('-').unwrap_or(text);
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Decimal::from_str(text).ok();
-    }
-    None
-}
-
-/// A JSON object's fields (serde would also read a struct from an array,
-/// by position; a payload that is not an object has no fields to read).
-fn object<'a, T: Deserialize<'a>>(text: &'a str) -> Option<T> {
-    if text.trim_start().starts_with('{') {
-        serde_json::from_str(text).ok()
-    } else {
-        None
-    }
-}
-
-/// What a stock movement's payload must hold.
-#[derive(Deserialize)]
-struct MovementFields<'a> {
-    #[serde(borrow)]
-    sku: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    qty: Option<&'a RawValue>,
-}
-
-/// What a sale's or return's payload must hold: its tenders, or its total.
-#[derive(Deserialize)]
-struct DocumentFields<'a> {
-    #[serde(borrow)]
-    tenders: Option<&'a RawValue>,
-    #[serde(borrow)]
-    total: Option<&'a RawValue>,
-}
-
-#[derive(Deserialize)]
-struct TenderFields<'a> {
-    #[serde(borrow)]
-    kind: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    amount: Option<&'a RawValue>,
-}
-
-fn sales_of(created_at: DateTime<Utc>, payload: &str, sign: Decimal) -> Option<RecordEffect> {
-    let fields: DocumentFields<'_> = object(payload)?;
-    let tenders: Vec<TenderFields<'_>> = match fields.tenders {
-        Some(raw) if raw.get().starts_with('[') => {
-            let items: Vec<&RawValue> = serde_json::from_str(raw.get()).ok()?;
-            items
-                .into_iter()
-                .map(|item| object(item.get()))
-                .collect::<Option<_>>()?
-        }
-        _ => Vec::new(),
-    };
-    let mut adds: Vec<(Cow<'_, str>, Decimal)> = Vec::with_capacity(tenders.len().max(1));
-    if tenders.is_empty() {
-        adds.push((Cow::Borrowed("unspecified"), decimal(fields.total?)?));
-    }
-    for tender in tenders {
-        match (tender.kind, tender.amount.and_then(decimal)) {
-            (Some(kind), Some(amount)) if !kind.is_empty() => adds.push((kind, amount)),
-            _ => return None,
-        }
+fn sales_of(
+    created_at: DateTime<Utc>,
+    doc: DocumentPayload,
+    sign: Decimal,
+) -> Result<RecordEffect, Overflow> {
+    let mut per_kind: BTreeMap<String, Decimal> = BTreeMap::new();
+    if doc.tenders.is_empty() {
+        // the contract requires a total where there are no tenders
+        let total = doc.total.map(|t| t.0).unwrap_or_default();
+        per_kind.insert("unspecified".to_owned(), total);
     }
     // one document counts once per tender kind it used
-    let mut per_kind: BTreeMap<Cow<'_, str>, Decimal> = BTreeMap::new();
-    for (kind, amount) in adds {
-        *per_kind.entry(kind).or_default() += amount;
+    for tender in doc.tenders {
+        let sum = per_kind.entry(tender.kind).or_default();
+        *sum = add(*sum, tender.amount.0, || "a document's tenders".into())?;
     }
-    Some(RecordEffect::Sales {
+    Ok(RecordEffect::Sales {
         day: created_at.date_naive().format("%Y-%m-%d").to_string(),
         per_kind: per_kind
             .into_iter()
-            .map(|(kind, amount)| (kind.into_owned(), amount * sign))
+            .map(|(kind, amount)| (kind, amount * sign))
             .collect(),
     })
 }
 
-/// Read what a record adds to the projections from its payload text.
+/// What a record adds to the projections, from its checked payload.
 pub fn effect_of(
-    kind: RecordKind,
+    payload: RecordPayload,
     document_type: Option<&str>,
     created_at: DateTime<Utc>,
-    payload: &str,
-) -> RecordEffect {
-    let effect = match kind {
-        RecordKind::StockMovement => object::<MovementFields<'_>>(payload).and_then(|m| {
-            match (m.sku, m.qty.and_then(decimal)) {
-                (Some(sku), Some(qty)) if !sku.is_empty() => Some(RecordEffect::Stock {
-                    sku: sku.into_owned(),
-                    qty,
-                }),
-                _ => None,
-            }
-        }),
-        RecordKind::Document => match document_type {
-            Some("sale") => sales_of(created_at, payload, Decimal::ONE),
-            Some("return") => sales_of(created_at, payload, Decimal::NEGATIVE_ONE),
-            _ => Some(RecordEffect::Nothing),
+) -> Result<RecordEffect, Overflow> {
+    Ok(match payload {
+        RecordPayload::StockMovement(m) => RecordEffect::Stock {
+            sku: m.sku,
+            qty: m.qty.0,
         },
-        RecordKind::JournalEntry => Some(RecordEffect::Journal(
-            object::<JournalEntry>(payload).map(Box::new),
-        )),
-        RecordKind::Audit => Some(RecordEffect::Nothing),
-    };
-    effect.unwrap_or(RecordEffect::Unreadable)
+        RecordPayload::Document(doc) => match document_type {
+            Some("sale") => sales_of(created_at, *doc, Decimal::ONE)?,
+            Some("return") => sales_of(created_at, *doc, Decimal::NEGATIVE_ONE)?,
+            _ => RecordEffect::Nothing,
+        },
+        RecordPayload::JournalEntry(JournalPayload::Whole(entry)) => {
+            RecordEffect::Journal(Some(entry))
+        }
+        RecordPayload::JournalEntry(JournalPayload::Summary(_)) => RecordEffect::Journal(None),
+        RecordPayload::Audit(_) => RecordEffect::Nothing,
+    })
 }
 
 /// The delta of newly stored records' effects (in sequence order).
-pub fn project<'a>(effects: impl IntoIterator<Item = &'a RecordEffect>) -> ProjectionDelta {
+pub fn project<'a>(
+    effects: impl IntoIterator<Item = &'a RecordEffect>,
+) -> Result<ProjectionDelta, Overflow> {
     let mut delta = ProjectionDelta::default();
     for effect in effects {
         match effect {
             RecordEffect::Nothing => {}
             RecordEffect::Stock { sku, qty } => {
-                *delta.stock.entry(sku.clone()).or_default() += qty;
+                let sum = delta.stock.entry(sku.clone()).or_default();
+                *sum = add(*sum, *qty, || format!("the stock of SKU {sku}"))?;
             }
             RecordEffect::Sales { day, per_kind } => {
                 for (kind, amount) in per_kind {
                     let entry = delta.sales.entry((day.clone(), kind.clone())).or_default();
-                    entry.0 += 1;
-                    entry.1 += amount;
+                    entry.0 = entry.0.saturating_add(1);
+                    entry.1 = add(entry.1, *amount, || format!("the {kind} sales of {day}"))?;
                 }
             }
             RecordEffect::Journal(entry) => {
@@ -217,10 +166,9 @@ pub fn project<'a>(effects: impl IntoIterator<Item = &'a RecordEffect>) -> Proje
                 }
                 delta.journal.push(entry.as_deref().cloned());
             }
-            RecordEffect::Unreadable => delta.unprojected += 1,
         }
     }
-    delta
+    Ok(delta)
 }
 
 /// How far head office could verify a terminal's journal.
@@ -327,18 +275,22 @@ mod tests {
     use uuid::Uuid;
 
     use super::*;
+    use kasa_sync_protocol::RecordKind;
+    use kasa_sync_protocol::payload::read_record;
+    use std::str::FromStr;
 
     fn effect(
         kind: RecordKind,
         document_type: Option<&str>,
         payload: serde_json::Value,
     ) -> RecordEffect {
+        let read = read_record(kind, document_type, &payload.to_string()).unwrap();
         effect_of(
-            kind,
+            read,
             document_type,
             DateTime::from_timestamp(1_795_252_502, 0).unwrap(),
-            &payload.to_string(),
         )
+        .unwrap()
     }
 
     fn dec(s: &str) -> Decimal {
@@ -369,14 +321,10 @@ mod tests {
                 json!({"sku":"1001","qty":"0.5"}),
             ),
             effect(RecordKind::Document, Some("sale"), json!({"total":"4.10"})),
-            effect(
-                RecordKind::Document,
-                Some("sale"),
-                json!({"tenders":"nope"}),
-            ),
             effect(RecordKind::Document, Some("delivery_receipt"), json!({})),
+            effect(RecordKind::JournalEntry, None, json!({"seq": 1})),
         ];
-        let delta = project(&effects);
+        let delta = project(&effects).unwrap();
         let day = "2026-11-21".to_owned();
         assert_eq!(delta.stock["1001"], dec("-1.5"));
         assert_eq!(delta.sales[&(day.clone(), "cash".into())], (2, dec("7.00")));
@@ -386,46 +334,18 @@ mod tests {
     }
 
     #[test]
-    fn quantities_and_amounts_are_decimal_strings_or_integers_never_floats() {
-        let integer = effect(
-            RecordKind::StockMovement,
-            None,
-            json!({"sku":"1001","qty":-3}),
-        );
-        assert_eq!(
-            integer,
-            RecordEffect::Stock {
-                sku: "1001".into(),
-                qty: dec("-3")
-            }
-        );
-        for payload in [
-            json!({"sku":"1001","qty":0.5}),
-            json!({"sku":"","qty":"1"}),
-            json!({"sku":"1001"}),
-            json!(["1001", "1"]),
-        ] {
-            assert_eq!(
-                effect(RecordKind::StockMovement, None, payload.clone()),
-                RecordEffect::Unreadable,
-                "{payload}"
-            );
-        }
-        for tenders in [
-            json!([{"kind":"cash","amount":1.5}]),
-            json!([["cash", "1.50"]]),
-            json!([{"kind":"","amount":"1.50"}]),
-        ] {
-            assert_eq!(
-                effect(
-                    RecordKind::Document,
-                    Some("sale"),
-                    json!({ "tenders": tenders }),
-                ),
-                RecordEffect::Unreadable,
-                "{tenders}"
-            );
-        }
+    fn a_sum_past_the_decimal_range_is_an_error_not_a_panic() {
+        let huge = RecordEffect::Stock {
+            sku: "1001".into(),
+            qty: Decimal::MAX,
+        };
+        let e = project([&huge, &huge]).unwrap_err();
+        assert!(e.to_string().contains("SKU 1001"), "{e}");
+        let sales = RecordEffect::Sales {
+            day: "2026-11-21".into(),
+            per_kind: vec![("cash".into(), Decimal::MAX)],
+        };
+        assert!(project([&sales, &sales]).is_err());
     }
 
     #[test]
@@ -439,7 +359,7 @@ mod tests {
         assert_eq!(read, RecordEffect::Journal(Some(Box::new(entry))));
         let partial = effect(RecordKind::JournalEntry, None, json!({"seq": 1}));
         assert_eq!(partial, RecordEffect::Journal(None));
-        assert_eq!(project([&partial]).unprojected, 1);
+        assert_eq!(project([&partial]).unwrap().unprojected, 1);
     }
 
     fn chain(n: u64) -> Vec<JournalEntry> {

@@ -6,6 +6,8 @@ mod support;
 
 #[path = "server/endpoints.rs"]
 mod endpoints;
+#[path = "server/hostile.rs"]
+mod hostile;
 #[path = "server/projections.rs"]
 mod projections;
 #[path = "server/revocation.rs"]
@@ -16,6 +18,7 @@ mod series;
 mod uploads;
 
 use endpoints::*;
+use hostile::*;
 use projections::*;
 use revocation::*;
 use series::*;
@@ -55,3 +58,5 @@ story!(a_revoked_terminal_is_refused_and_keeps_what_it_sent);
 story!(a_revocation_made_elsewhere_applies_to_a_running_server);
 story!(acknowledgements_carry_the_chain_to_1_1_tills_only);
 story!(a_different_record_at_a_held_sequence_is_a_conflict_kept_apart);
+story!(hostile_records_are_refused_naming_the_record_and_store_nothing);
+story!(record_ids_are_unique_per_tenant);

@@ -26,6 +26,7 @@
 //! | `sync.record_too_large` | terminal (planner) | one record alone exceeds the batch byte limit | cannot be sent; report |
 //! | `sync.series_conflict` | server | a record in the batch differs (id or content) from the record head office holds at that sequence, or reuses an id head office holds elsewhere; the batch is kept apart, nothing stored in the series, the terminal marked forked | stop uploading; the till is a restored backup or a clone — re-enrol it as a new terminal |
 //! | `sync.series_diverged` | terminal | head office's chain at a sequence both hold differs from the till's own (restored backup, cloned disk) | stop uploading (kept on the till); re-enrol as a new terminal |
+//! | `sync.invalid_record` | server | a record's payload breaks the payload contract ([`crate::payload`]): wrong shape, out of bounds, control characters; the message names the record (seq, id) and the field | never retry unchanged: nothing of the batch was stored; update the till or call support |
 
 /// Not valid JSON, wrong shape, invalid identifier or damaged gzip.
 pub const MALFORMED: &str = "sync.malformed";
@@ -66,6 +67,8 @@ pub const RECORD_TOO_LARGE: &str = "sync.record_too_large";
 pub const SERIES_CONFLICT: &str = "sync.series_conflict";
 /// The till's series and head office's differ (found by the till).
 pub const SERIES_DIVERGED: &str = "sync.series_diverged";
+/// A record's payload breaks the payload contract (shape, bounds, characters).
+pub const INVALID_RECORD: &str = "sync.invalid_record";
 
 /// All codes, for documentation and for tests that check uniqueness.
 pub const ALL: &[&str] = &[
@@ -88,6 +91,7 @@ pub const ALL: &[&str] = &[
     RECORD_TOO_LARGE,
     SERIES_CONFLICT,
     SERIES_DIVERGED,
+    INVALID_RECORD,
 ];
 
 #[cfg(test)]

@@ -69,6 +69,7 @@ pub fn status_for_code(code: &str) -> u16 {
         codes::GAP => 409,
         codes::FOREIGN_TERMINAL | codes::FOREIGN_STORE => 403,
         codes::BAD_CURSOR => 410,
+        codes::INVALID_RECORD => 422,
         codes::UNKNOWN_VERSION | codes::TERMINAL_TOO_OLD | codes::SERVER_TOO_OLD => 426,
         _ => 400,
     }
@@ -106,6 +107,7 @@ mod tests {
         assert_eq!(status_for_code(codes::FOREIGN_TERMINAL), 403);
         assert_eq!(status_for_code(codes::REPEAT), 400);
         assert_eq!(status_for_code(codes::MALFORMED), 400);
+        assert_eq!(status_for_code(codes::INVALID_RECORD), 422);
         for code in codes::ALL {
             assert!((400..500).contains(&status_for_code(code)), "{code}");
         }

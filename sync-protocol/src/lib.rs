@@ -16,6 +16,7 @@
 //!   │ ◀──────────────────────────── Ack{highest_contiguous_seq}
 //!   │ plan_upload(outbox, ack) → batches
 //!   │ POST /sync/v1/upload         UploadBatch ───────────▶ validate_batch()
+//!   │                                                        payload::read_record() each record
 //!   │                                                        split_against_held()
 //!   │                                                        store (dedup on seq and id)
 //!   │ ◀──────────────────────────── Ack | ErrorEnvelope
@@ -52,7 +53,8 @@
 //!   terminal made (UUIDv7), saved before sending and reused on every retry.
 //! - The terminal resends until acknowledged, so the server may see a
 //!   record many times. It stores each at most once: unique on
-//!   `(terminal, seq)` and on the record id. A record already held is
+//!   `(terminal, seq)` and on the record id within its tenant (another
+//!   tenant's ids never make a record a duplicate). A record already held is
 //!   counted in [`Ack::duplicates`], not applied again.
 //! - Server side effects (stock per store, sales totals, loyalty) are keyed
 //!   by the record / document id, so a retry never doubles them.
@@ -63,6 +65,15 @@
 //! - The terminal drops nothing until acknowledged; [`plan_upload`] stops
 //!   with a named error (never a silent skip) if the two sides' statuses
 //!   cannot both be true (server ahead, records pruned, outbox gap).
+//!
+//! ## Payloads
+//!
+//! What a record's payload holds is the contract in [`payload`]: typed
+//! readers for documents, stock movements, journal entries and audit
+//! records, with bounds that keep every sum head office keeps inside the
+//! decimal range. Head office reads each record with
+//! [`payload::read_record`] and refuses a batch holding a record that fails
+//! (`sync.invalid_record`).
 //!
 //! ## Errors
 //!
@@ -79,6 +90,7 @@ pub mod http;
 pub mod identity;
 pub mod limits;
 pub mod master_data;
+pub mod payload;
 pub mod plan;
 pub mod upload;
 pub mod validate;

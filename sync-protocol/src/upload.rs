@@ -5,7 +5,7 @@
 //! record also carries the id the terminal made for the document or
 //! movement (a UUIDv7, saved before sending and reused on every retry). The
 //! server stores a record at most once, unique on `(terminal, seq)` and on
-//! `id`, and answers with an [`Ack`] naming the highest sequence up to which
+//! `id` within the terminal's tenant, and answers with an [`Ack`] naming the highest sequence up to which
 //! it holds *every* record. Delivery is at-least-once; dedup makes the
 //! effect exactly-once.
 

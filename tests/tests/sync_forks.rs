@@ -301,8 +301,7 @@ fn fork_soak(backend: Backend, seed: u64, rounds: usize) {
                 // a backup put back after the genuine till synced past it, selling on
                 clean_round(&mut tills[i], &proxy).unwrap();
                 let last = tills[i].record_ids().len();
-                let Some(backup) = backups[i].iter().find(|b| b.record_ids().len() < last)
-                else {
+                let Some(backup) = backups[i].iter().find(|b| b.record_ids().len() < last) else {
                     continue;
                 };
                 let mut restored = backup.copy();

@@ -13,7 +13,8 @@
 //!
 //! Terminals authenticate with `authorization: Bearer kt1.<lookup>.<secret>`;
 //! the admin API with `authorization: Bearer <admin_token>`. Failed attempts
-//! are rate-limited per address ([`rate_limit`]). Bodies are read with a
+//! are rate-limited per address ([`rate_limit`]); a request carrying a valid
+//! credential is never refused by that limit. Bodies are read with a
 //! per-route limit before anything else; an oversized body is refused with
 //! `sync.batch_too_large` (413) without being read to the end.
 
@@ -98,23 +99,30 @@ impl AppState {
         Ok(who)
     }
 
+    /// A credential that is valid passes even from an address the limiter
+    /// blocks (many tills share one address behind a NAT, and one bad
+    /// request must not lock them all out); a blocked address gets
+    /// `auth.rate_limited` for anything else. A credential already verified
+    /// is answered from memory; otherwise a blocked address costs one
+    /// lookup, and one argon2 check only when the lookup names a terminal.
     async fn verify_credential(
         &self,
         headers: &HeaderMap,
         peer: IpAddr,
     ) -> Result<TerminalIdentity, ApiError> {
         let now = Instant::now();
-        if self.limiter.is_blocked(peer, now) {
-            return Err(rate_limited());
-        }
-        let token = bearer(headers).ok_or_else(|| {
+        let refuse = |error: ApiError| {
+            let blocked = self.limiter.is_blocked(peer, now);
             self.limiter.charge(peer, now);
-            ApiError::new(
+            if blocked { rate_limited() } else { error }
+        };
+        let Some(token) = bearer(headers) else {
+            return Err(refuse(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "auth.missing",
                 "no terminal credential: send authorization: Bearer <credential from enrolment>",
-            )
-        })?;
+            )));
+        };
         let digest = token_digest(token);
         if let Some(who) = self
             .credentials
@@ -132,8 +140,7 @@ impl AppState {
             )
         };
         let Some((lookup, secret)) = parse_credential(token) else {
-            self.limiter.charge(peer, now);
-            return Err(invalid());
+            return Err(refuse(invalid()));
         };
         let stored = match self.db.credential(lookup).await? {
             Some(stored) => {
@@ -147,8 +154,7 @@ impl AppState {
             None => None,
         };
         let Some(stored) = stored else {
-            self.limiter.charge(peer, now);
-            return Err(invalid());
+            return Err(refuse(invalid()));
         };
         let mut cache = self.credentials.lock().unwrap_or_else(|p| p.into_inner());
         if cache.len() >= MAX_CACHED_CREDENTIALS {
@@ -168,11 +174,10 @@ impl AppState {
                 "the admin API is off: set admin_token in the config or KASA_SERVER_ADMIN_TOKEN",
             ));
         };
-        if self.limiter.is_blocked(peer, now) {
-            return Err(rate_limited());
-        }
+        // the right token passes even from a blocked address (see verify_credential)
         match bearer(headers) {
             Some(token) if crate::credential::same_secret(token, expected) => Ok(()),
+            _ if self.limiter.is_blocked(peer, now) => Err(rate_limited()),
             _ => {
                 self.limiter.charge(peer, now);
                 Err(ApiError::new(
@@ -216,11 +221,51 @@ pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// How long `/health` waits for its database query.
+pub const HEALTH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// `GET /health`: 200 when a real query (count the terminals) answers
+/// within [`HEALTH_TIMEOUT`], 503 otherwise — a stopped or stuck SQLite
+/// owner thread, an unreachable PostgreSQL. `writer_restarts` counts the
+/// SQLite owner thread's restarts after a panic.
 async fn health(
     axum::extract::State(state): axum::extract::State<Arc<AppState>>,
-) -> axum::Json<serde_json::Value> {
-    axum::Json(
-        serde_json::json!({ "status": "ok", "backend": state.db.backend(), "version": env!("CARGO_PKG_VERSION") }),
+) -> (StatusCode, axum::Json<serde_json::Value>) {
+    let backend = state.db.backend();
+    let version = env!("CARGO_PKG_VERSION");
+    match tokio::time::timeout(HEALTH_TIMEOUT, state.db.health()).await {
+        Ok(Ok(db)) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({
+                "status": "ok", "backend": backend, "version": version,
+                "terminals": db.terminals, "writer_restarts": db.writer_restarts,
+            })),
+        ),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "health check: the database failed");
+            unhealthy(backend, version, &e.to_string())
+        }
+        Err(_) => {
+            tracing::error!("health check: the database did not answer within 2 s");
+            unhealthy(
+                backend,
+                version,
+                "the database did not answer within 2 s; check the server log",
+            )
+        }
+    }
+}
+
+fn unhealthy(
+    backend: &str,
+    version: &str,
+    reason: &str,
+) -> (StatusCode, axum::Json<serde_json::Value>) {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(serde_json::json!({
+            "status": "unavailable", "backend": backend, "version": version, "reason": reason,
+        })),
     )
 }
 

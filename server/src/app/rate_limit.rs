@@ -1,7 +1,10 @@
 //! Failed enrolments and authentications per client address, limited by a
 //! token bucket: `burst` failures at once, then `per_minute`. A blocked
 //! address gets `auth.rate_limited` (429) before any work is done, so
-//! guessing codes or credentials is slow. Successful requests cost nothing.
+//! guessing codes or credentials is slow. Successful requests cost nothing,
+//! and a request with a valid terminal credential or admin token passes
+//! even from a blocked address: tills behind one NAT share an address, and
+//! a stranger's failures there must not lock them out.
 //! In memory: a restart forgets, which is fine for a brake on guessing.
 
 use std::collections::HashMap;

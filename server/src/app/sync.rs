@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Response};
 use kasa_sync_protocol::body::{CONTENT_ENCODING_HEADER, GZIP_MIN_BODY_BYTES, inflate};
 use kasa_sync_protocol::http::PROTOCOL_HEADER;
 use kasa_sync_protocol::limits::{MAX_BATCH_BYTES, MAX_PAGE_BYTES, MAX_SMALL_MESSAGE_BYTES};
+use kasa_sync_protocol::payload::{InvalidRecord, read_record};
 use kasa_sync_protocol::validate::{is_valid_id, validate_batch_of_len};
 use kasa_sync_protocol::{
     Ack, BatchContext, BatchError, BodyEncoding, BodyError, CursorPosition, Hello, HelloReply,
@@ -259,21 +260,29 @@ pub async fn upload(
 /// ([`effect_of`]).
 type ReceivedBatch = UploadBatch<Box<RawValue>>;
 
-/// A checked record, ready for the database.
-fn received_record(record: Record<Box<RawValue>>) -> ReceivedRecord {
-    let effect = effect_of(
+/// A record checked against the payload contract, ready for the
+/// database; a record that breaks it refuses the whole batch.
+fn received_record(record: Record<Box<RawValue>>) -> Result<ReceivedRecord, InvalidRecord> {
+    let invalid = |reason: String| InvalidRecord {
+        seq: record.seq,
+        id: record.id,
+        reason,
+    };
+    let read = read_record(
         record.kind,
         record.document_type.as_deref(),
-        record.created_at,
         record.payload.get(),
-    );
+    )
+    .map_err(invalid)?;
+    let effect = effect_of(read, record.document_type.as_deref(), record.created_at)
+        .map_err(|e| invalid(e.to_string()))?;
     let digest = record_digest(
         &record.id,
         record.kind,
         record.document_type.as_deref(),
         record.payload.get(),
     );
-    ReceivedRecord {
+    Ok(ReceivedRecord {
         digest,
         seq: record.seq,
         id: record.id,
@@ -282,7 +291,7 @@ fn received_record(record: Record<Box<RawValue>>) -> ReceivedRecord {
         created_at: record.created_at,
         payload: record.payload,
         effect,
-    }
+    })
 }
 
 async fn upload_as(
@@ -316,7 +325,12 @@ async fn upload_as(
         }));
     }
     let first_seq = received.first_seq;
-    let records = received.records.into_iter().map(received_record).collect();
+    let records = received
+        .records
+        .into_iter()
+        .map(received_record)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| ApiError::sync(&e))?;
     state
         .upload_order
         .wait_for_turn(

@@ -21,7 +21,8 @@
 //!   chain ([`series`]) is compared with the stored one, and a difference
 //!   refuses the whole batch as `sync.series_conflict` (kept apart, the
 //!   terminal marked forked). Records past the mark are inserted with their
-//!   chain; one whose id is already held elsewhere is a conflict too. So
+//!   chain; one whose id the tenant already holds elsewhere is a conflict
+//!   too (ids are unique per tenant, [`record_ids`]). So
 //!   only records actually inserted feed the projections, and a retry never
 //!   applies anything twice.
 //! - Projections are computed by the pure functions of
@@ -41,6 +42,7 @@ use thiserror::Error;
 use crate::projection::JournalState;
 
 pub mod postgres;
+pub(crate) mod record_ids;
 pub mod revocation;
 pub(crate) mod schema;
 pub mod series;
@@ -112,6 +114,15 @@ pub struct ReceivedRecord {
     /// [`kasa_sync_protocol::record_digest`] of the record, computed on the
     /// request's task; the writer chains it ([`series`]).
     pub digest: [u8; 32],
+}
+
+/// What `/health` reports of the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct DbHealth {
+    /// Terminals enrolled (the answer of the health query).
+    pub terminals: u64,
+    /// Times the SQLite owner thread restarted after a panic (0 on PostgreSQL).
+    pub writer_restarts: u64,
 }
 
 /// What one batch did.
@@ -270,6 +281,11 @@ pub enum DbError {
         /// What differs.
         detail: String,
     },
+    /// A stored total would pass the decimal range (the batch is refused).
+    #[error(
+        "{0}: nothing of this batch was stored — the till's figures are beyond what head office can add; call support"
+    )]
+    OutOfRange(#[from] crate::projection::Overflow),
     /// The file or cluster has a newer schema than this binary knows.
     #[error(
         "database schema version {found} is newer than this kasa-server knows ({known}); run a newer kasa-server"
@@ -295,6 +311,7 @@ impl ErrorCode for DbError {
             DbError::CodeExpired => "enrol.code_expired",
             DbError::Gap { .. } => kasa_sync_protocol::codes::GAP,
             DbError::SeriesConflict { .. } => kasa_sync_protocol::codes::SERIES_CONFLICT,
+            DbError::OutOfRange(_) => kasa_sync_protocol::codes::INVALID_RECORD,
             DbError::SchemaTooNew { .. } => "server.schema_too_new",
             DbError::Backend(_) => "server.database",
         }
@@ -308,6 +325,9 @@ pub trait Database:
 {
     /// `"sqlite"` or `"postgres"`.
     fn backend(&self) -> &'static str;
+    /// Run a real query (count the terminals); `/health` calls it under a
+    /// timeout.
+    async fn health(&self) -> Result<DbHealth, DbError>;
     /// Bring the schema to this binary's version; returns it.
     async fn migrate(&self) -> Result<i64, DbError>;
     /// Create a tenant.

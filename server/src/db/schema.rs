@@ -90,6 +90,7 @@ CREATE TABLE md_changes (
 CREATE INDEX md_changes_live ON md_changes (tenant_pk, entity, key, store_pk) WHERE superseded = 0;
 "#,
     super::revocation::SQLITE_MIGRATION,
+    super::record_ids::SQLITE_MIGRATION,
     super::series::SQLITE_MIGRATION,
 ];
 
@@ -175,6 +176,7 @@ CREATE INDEX md_changes_live ON md_changes (tenant_pk, entity, key, store_pk) WH
     super::revocation::POSTGRES_MIGRATION,
     POSTGRES_PAYLOAD_LZ4,
     POSTGRES_RECORDS_WITHOUT_FK,
+    super::record_ids::POSTGRES_MIGRATION,
     super::series::POSTGRES_MIGRATION,
 ];
 

@@ -211,12 +211,7 @@ pub async fn hello_negotiates_or_says_who_is_too_old() {
 #[tokio::test]
 pub async fn failed_enrolments_and_credentials_are_rate_limited_per_address() {
     let db = support::sqlite().await;
-    let mut config = test_config();
-    config.rate_limit = kasa_server::config::RateLimitConfig {
-        burst: 3,
-        per_minute: 1,
-    };
-    let server = Server::start(db.db.clone(), config).await;
+    let server = Server::start(db.db.clone(), support::strict_rate_limit()).await;
     server.tenant_with_store("acme", "S001").await;
     let good = server.code("acme", "S001", 60).await;
     for _ in 0..3 {
@@ -474,7 +469,7 @@ fn the_cli_sets_up_tenants_stores_and_codes_and_prints_reports() {
     let run = |args: &[&str]| support::kasa_server_cli(&database, args);
     let (ok, stdout, _) = run(&["migrate"]);
     assert!(
-        ok && stdout.contains("schema version 3 (sqlite)"),
+        ok && stdout.contains("schema version 4 (sqlite)"),
         "{stdout}"
     );
     assert!(run(&["tenant", "create", "acme", "--name", "ACME"]).0);

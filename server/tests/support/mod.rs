@@ -139,6 +139,17 @@ pub fn test_config() -> ServerConfig {
     }
 }
 
+/// [`test_config`] with a limiter that blocks an address after 3 failures.
+pub fn strict_rate_limit() -> ServerConfig {
+    ServerConfig {
+        rate_limit: RateLimitConfig {
+            burst: 3,
+            per_minute: 1,
+        },
+        ..test_config()
+    }
+}
+
 impl Server {
     pub async fn start(db: Arc<dyn Database>, config: ServerConfig) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -414,3 +414,99 @@ fn only_http_and_https_urls_are_accepted() {
         "sync.not_enrolled"
     );
 }
+
+/// Every record the till writes — each document type it completes here, its
+/// movements and journal entries — passes head office's payload contract
+/// (`kasa_sync_protocol::payload`): a till's own records are never refused.
+#[test]
+fn every_record_the_till_writes_passes_the_payload_contract() {
+    use kasa_domain::shift::TenderAmount;
+    use kasa_sync_protocol::payload::{RecordPayload, read_record};
+
+    let (_dir, mut store, settings) = till();
+    sell(&mut store, &settings);
+    let now = Utc::now().naive_utc();
+    let ana = crate::users::login_by_pin(store.conn(), "1111", now).unwrap();
+    crate::users::add_user(store.conn(), "ivan", "Иван", Role::Manager, "2222", now).unwrap();
+    let ret: crate::sale::returns::ReturnScript = serde_json::from_value(json!({
+        "cashier_pin": "1111",
+        "original": "0000000001",
+        "lines": [{"line": 1, "qty": "1"}],
+        "approval_pin": "2222",
+        "reason": "stale\nreturned by phone"
+    }))
+    .unwrap();
+    crate::sale::returns::run_return_script(&mut store, &settings, &ret, now).unwrap();
+    let cash = |n| Money(Decimal::new(n, 2));
+    crate::shift::cash_movement(
+        &mut store,
+        &settings,
+        &ana,
+        false,
+        cash(1_000),
+        "float",
+        None,
+        now,
+    )
+    .unwrap();
+    crate::shift::cash_movement(
+        &mut store,
+        &settings,
+        &ana,
+        true,
+        cash(500),
+        "bank",
+        Some("2222"),
+        now,
+    )
+    .unwrap();
+    crate::shift::no_sale(&mut store, &settings, &ana, "change for a note", now).unwrap();
+    let receive: crate::stock::receiving::ReceiveRequest = serde_json::from_value(json!({
+        "supplier": "Мандра ООД",
+        "lines": [{"sku": "MILK", "qty": "12.5", "unit_cost": "1.6833"}]
+    }))
+    .unwrap();
+    crate::stock::commands::receive(&mut store, &receive, "ana").unwrap();
+    let counted = [TenderAmount {
+        kind: kasa_domain::tender::TenderKind::Cash,
+        amount: cash(5_000),
+    }];
+    crate::shift::close_shift(&mut store, &settings, &ana, &counted, false, now).unwrap();
+
+    let last = series::last_seq(store.conn()).unwrap();
+    let records = series::load_records(store.conn(), "T01", 1, last).unwrap();
+    let mut document_types = std::collections::BTreeSet::new();
+    for record in &records {
+        let read = read_record(
+            record.kind,
+            record.document_type.as_deref(),
+            &record.payload.to_string(),
+        )
+        .unwrap_or_else(|e| {
+            panic!(
+                "seq {} ({:?}): {e}\n{}",
+                record.seq, record.kind, record.payload
+            )
+        });
+        if let RecordPayload::Document(_) = read {
+            document_types.insert(record.document_type.clone().unwrap_or_default());
+        }
+    }
+    let expected = [
+        "cash_in",
+        "cash_out",
+        "delivery_receipt",
+        "no_sale",
+        "return",
+        "sale",
+        "shift_close",
+        "shift_open",
+        "z_report",
+    ];
+    for t in expected {
+        assert!(
+            document_types.contains(t),
+            "no {t} among {document_types:?}"
+        );
+    }
+}

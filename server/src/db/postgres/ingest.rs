@@ -93,20 +93,12 @@ async fn ingest_in_series(
         Err(conflict) => return Ok(Err(conflict)),
     };
     let fresh = &records[skip..];
-    if let Err(conflict) = store_records(
-        &mut tx,
-        terminal.terminal_pk,
-        now_ms,
-        fresh,
-        &chains[skip..],
-    )
-    .await?
-    {
+    if let Err(conflict) = store_records(&mut tx, terminal, now_ms, fresh, &chains[skip..]).await? {
         return Ok(Err(conflict));
     }
     let inserted: Vec<&ReceivedRecord> = fresh.iter().collect();
     let duplicates = skip as u32;
-    let delta = project(inserted.iter().map(|r| &r.effect));
+    let delta = project(inserted.iter().map(|r| &r.effect))?;
     // one statement per projection, keys in sorted order (the deltas are
     // BTreeMaps), so concurrent batches of one store lock rows in one order
     if !delta.stock.is_empty() {
@@ -185,7 +177,7 @@ async fn ingest_in_series(
 /// named by the first such record.
 async fn store_records(
     tx: &mut Transaction<'_>,
-    terminal_pk: i64,
+    terminal: &TerminalIdentity,
     now_ms: i64,
     fresh: &[ReceivedRecord],
     chains: &[SeriesHash],
@@ -193,6 +185,7 @@ async fn store_records(
     if fresh.is_empty() {
         return Ok(Ok(()));
     }
+    let (terminal_pk, tenant_pk) = (terminal.terminal_pk, terminal.tenant_pk);
     let mut seqs = Vec::with_capacity(fresh.len());
     let mut ids = Vec::with_capacity(fresh.len());
     let mut kinds = Vec::with_capacity(fresh.len());
@@ -213,7 +206,7 @@ async fn store_records(
     let copied = async {
         let sink = savepoint
             .copy_in(
-                "COPY records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload, chain)
+                "COPY records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload, chain, tenant_pk)
                  FROM STDIN BINARY",
             )
             .await?;
@@ -229,10 +222,11 @@ async fn store_records(
                 Type::INT8,
                 Type::TEXT,
                 Type::BYTEA,
+                Type::INT8,
             ],
         ));
         for i in 0..fresh.len() {
-            let row: [&(dyn ToSql + Sync); 9] = [
+            let row: [&(dyn ToSql + Sync); 10] = [
                 &terminal_pk,
                 &seqs[i],
                 &ids[i],
@@ -242,6 +236,7 @@ async fn store_records(
                 &now_ms,
                 &payloads[i],
                 &chain_bytes[i],
+                &tenant_pk,
             ];
             writer.as_mut().write(&row).await?;
         }
@@ -256,7 +251,10 @@ async fn store_records(
         Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
             savepoint.rollback().await?;
             let held: HashSet<String> = tx
-                .query("SELECT id FROM records WHERE id = ANY($1)", &[&ids])
+                .query(
+                    "SELECT id FROM records WHERE tenant_pk = $1 AND id = ANY($2)",
+                    &[&tenant_pk, &ids],
+                )
                 .await?
                 .iter()
                 .map(|r| r.get::<_, String>(0))

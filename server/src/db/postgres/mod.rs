@@ -16,7 +16,7 @@ use tokio_postgres::error::SqlState;
 
 use super::schema::{self, POSTGRES_MIGRATIONS};
 use super::{
-    ChangeSlice, Database, DbError, IngestOutcome, JournalRow, NewChange, NewEnrolment,
+    ChangeSlice, Database, DbError, DbHealth, IngestOutcome, JournalRow, NewChange, NewEnrolment,
     PublishOutcome, SalesRow, StockRow, StoredCredential, TerminalIdentity, TerminalRow,
 };
 
@@ -166,6 +166,18 @@ async fn identity(
 impl Database for PostgresDatabase {
     fn backend(&self) -> &'static str {
         "postgres"
+    }
+
+    async fn health(&self) -> Result<DbHealth, DbError> {
+        let client = self.pool.get().await?;
+        let terminals: i64 = client
+            .query_one("SELECT count(*) FROM terminals", &[])
+            .await?
+            .get(0);
+        Ok(DbHealth {
+            terminals: terminals as u64,
+            writer_restarts: 0,
+        })
     }
 
     async fn migrate(&self) -> Result<i64, DbError> {

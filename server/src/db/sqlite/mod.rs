@@ -19,7 +19,8 @@
 //! passive checkpoint never blocks the writer; durability is the WAL's
 //! either way (`synchronous=FULL` syncs it at every commit).
 
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, mpsc};
 use std::thread;
 
 use crate::db::ReceivedRecord;
@@ -28,7 +29,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use rust_decimal::Decimal;
 
 use super::{
-    ChangeSlice, Database, DbError, IngestOutcome, JournalRow, NewChange, NewEnrolment,
+    ChangeSlice, Database, DbError, DbHealth, IngestOutcome, JournalRow, NewChange, NewEnrolment,
     PublishOutcome, SalesRow, StockRow, StoredCredential, TerminalIdentity, TerminalRow,
 };
 use crate::db::schema::{self, SQLITE_MIGRATIONS};
@@ -45,6 +46,7 @@ type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 #[derive(Debug)]
 pub struct SqliteDatabase {
     jobs: mpsc::Sender<Job>,
+    restarts: Arc<AtomicU64>,
 }
 
 impl From<rusqlite::Error> for DbError {
@@ -85,28 +87,83 @@ fn spawn_checkpointer(path: &str) -> Result<mpsc::SyncSender<()>, DbError> {
     Ok(wrote)
 }
 
+/// Open a connection with the server's pragmas.
+fn connect(path: &str) -> Result<Connection, DbError> {
+    let conn = Connection::open(path)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;
+         PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=0;",
+    )?;
+    Ok(conn)
+}
+
+/// The owner thread's loop. A job that panics loses only its own answer
+/// (its transaction rolls back as the panic unwinds); the loop then starts
+/// again on a fresh connection, so one bad job never leaves every later
+/// request without a database. While no connection can be opened the
+/// thread ends: every call then fails and `/health` says so.
+fn run_owner(
+    path: &str,
+    mut conn: Connection,
+    jobs: &mpsc::Receiver<Job>,
+    wrote: &mpsc::SyncSender<()>,
+    restarts: &AtomicU64,
+) {
+    loop {
+        let served = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            for job in jobs {
+                job(&mut conn);
+                // a checkpoint is due soon; one already pending is enough
+                let _ = wrote.try_send(());
+            }
+        }));
+        if served.is_ok() {
+            return; // every sender is gone: the database was dropped
+        }
+        restarts.fetch_add(1, Ordering::Relaxed);
+        tracing::error!("the SQLite owner thread panicked; restarting it on a new connection");
+        conn = match connect(path) {
+            Ok(fresh) => fresh,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot reopen the SQLite database; head office is unhealthy");
+                return;
+            }
+        };
+    }
+}
+
 impl SqliteDatabase {
     /// Open (creating) the database file and start its owner thread.
     pub fn open(path: &str) -> Result<Self, DbError> {
-        let conn = Connection::open(path)?;
-        conn.execute_batch(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;
-             PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=0;",
-        )?;
+        let conn = connect(path)?;
         let wrote = spawn_checkpointer(path)?;
         let (jobs, rx) = mpsc::channel::<Job>();
+        let restarts = Arc::new(AtomicU64::new(0));
+        let counter = restarts.clone();
+        let owned_path = path.to_owned();
         thread::Builder::new()
             .name("kasa-sqlite".into())
-            .spawn(move || {
-                let mut conn = conn;
-                for job in rx {
-                    job(&mut conn);
-                    // a checkpoint is due soon; one already pending is enough
-                    let _ = wrote.try_send(());
-                }
-            })
+            .spawn(move || run_owner(&owned_path, conn, &rx, &wrote, &counter))
             .map_err(|e| DbError::Backend(format!("cannot start the SQLite thread: {e}")))?;
-        Ok(Self { jobs })
+        Ok(Self { jobs, restarts })
+    }
+
+    /// How often the owner thread restarted after a panic.
+    pub fn restarts(&self) -> u64 {
+        self.restarts.load(Ordering::Relaxed)
+    }
+
+    /// Run `job` on the owner thread (tests make it panic or stall there).
+    #[cfg(feature = "fault-hooks")]
+    pub async fn run_on_owner_thread(
+        &self,
+        job: impl FnOnce(&mut Connection) + Send + 'static,
+    ) -> Result<(), DbError> {
+        self.call(move |conn| {
+            job(conn);
+            Ok(())
+        })
+        .await
     }
 
     async fn call<T, F>(&self, f: F) -> Result<T, DbError>
@@ -180,6 +237,20 @@ fn parse_decimal(text: &str) -> Result<Decimal, DbError> {
 impl Database for SqliteDatabase {
     fn backend(&self) -> &'static str {
         "sqlite"
+    }
+
+    async fn health(&self) -> Result<DbHealth, DbError> {
+        // read on the owner thread: a restart is counted before it serves again
+        let restarts = self.restarts.clone();
+        self.call(move |conn| {
+            let terminals: i64 =
+                conn.query_row("SELECT count(*) FROM terminals", [], |r| r.get(0))?;
+            Ok(DbHealth {
+                terminals: terminals as u64,
+                writer_restarts: restarts.load(Ordering::Relaxed),
+            })
+        })
+        .await
     }
 
     async fn migrate(&self) -> Result<i64, DbError> {

@@ -10,7 +10,7 @@ use crate::db::series::{SeriesConflict, chain_batch};
 use crate::db::{
     DbError, IngestOutcome, NewChange, PublishOutcome, ReceivedRecord, TerminalIdentity,
 };
-use crate::projection::{advance_journal, project};
+use crate::projection::{add, advance_journal, project};
 
 pub(super) fn ingest(
     conn: &mut Connection,
@@ -72,8 +72,8 @@ fn ingest_in_series(
     let mut inserted: Vec<&ReceivedRecord> = Vec::new();
     {
         let mut insert = tx.prepare_cached(
-            "INSERT INTO records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload, chain)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
+            "INSERT INTO records (terminal_pk, seq, id, kind, document_type, created_at_ms, received_at_ms, payload, chain, tenant_pk)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING",
         )?;
         for (record, chain) in records[skip..].iter().zip(&chains[skip..]) {
             let n = insert.execute(params![
@@ -86,6 +86,7 @@ fn ingest_in_series(
                 now_ms,
                 record.payload.get(),
                 chain.0.as_slice(),
+                terminal.tenant_pk,
             ])?;
             if n == 1 {
                 inserted.push(record);
@@ -101,18 +102,18 @@ fn ingest_in_series(
             }
         }
     }
-    let delta = project(inserted.iter().map(|r| &r.effect));
+    let delta = project(inserted.iter().map(|r| &r.effect))?;
     for (sku, qty) in &delta.stock {
         let old: Option<String> = tx
             .prepare_cached("SELECT qty FROM stock WHERE store_pk = ?1 AND sku = ?2")?
             .query_row(params![terminal.store_pk, sku], |r| r.get(0))
             .optional()?;
-        let new = old
+        let old = old
             .as_deref()
             .map(parse_decimal)
             .transpose()?
-            .unwrap_or_default()
-            + qty;
+            .unwrap_or_default();
+        let new = add(old, *qty, || format!("the stock of SKU {sku}"))?;
         tx.prepare_cached(
             "INSERT INTO stock (store_pk, sku, qty) VALUES (?1, ?2, ?3)
              ON CONFLICT (store_pk, sku) DO UPDATE SET qty = excluded.qty",
@@ -137,7 +138,14 @@ fn ingest_in_series(
             "INSERT INTO sales (store_pk, day, terminal_pk, tender, documents, amount) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (store_pk, day, terminal_pk, tender) DO UPDATE SET documents = excluded.documents, amount = excluded.amount",
         )?
-        .execute(params![terminal.store_pk, day, terminal.terminal_pk, tender, old_docs + documents, (old_amount + amount).to_string()])?;
+        .execute(params![
+            terminal.store_pk,
+            day,
+            terminal.terminal_pk,
+            tender,
+            old_docs.saturating_add(*documents),
+            add(old_amount, *amount, || format!("the {tender} sales of {day}"))?.to_string()
+        ])?;
     }
     if !delta.journal.is_empty() {
         let state = schema::journal_state(journal_json.as_deref())?;
