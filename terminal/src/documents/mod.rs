@@ -8,8 +8,11 @@
 //! 3. its stock movements through [`crate::stock::post_movements`];
 //! 4. for fiscal events, a journal entry chained to the last stored one
 //!    ([`journal::append`]; perpetual grand totals);
-//! 5. an outbox record with the whole document as JSON
-//!    ([`outbox::append`], one gapless sequence per terminal).
+//! 5. an outbox row naming the document ([`outbox::append`], one gapless
+//!    sequence per terminal), and its wire records
+//!    (`crate::sync::series::cut_document`), which point into the
+//!    document's stored JSON instead of copying it: the payload is written
+//!    once.
 //!
 //! The caller commits. If anything fails or the process dies before the
 //! commit, none of it exists — there is no partial sale. Printing happens
@@ -291,30 +294,28 @@ pub fn complete_document(
         crate::stock::post_movements(tx, &doc.movements)?;
     }
 
-    let journal_seq = match &doc.journal {
-        Some(event) => {
-            let entry = journal::append(
-                tx,
-                JournalDraft {
-                    at: doc.completed_at,
-                    kind: event.kind,
-                    document_id: doc.id,
-                    document_number: format!("{type_code}-{number}"),
-                    amount: event.amount,
-                    payload: serde_json::json!({
-                        "store_id": settings.store_id,
-                        "terminal_id": settings.terminal_id,
-                        "author": doc.author,
-                        "total": doc.total,
-                        "vat_total": doc.vat_total,
-                        "tenders": doc.tenders,
-                    }),
-                },
-            )?;
-            Some(entry.seq)
-        }
+    let journal_entry = match &doc.journal {
+        Some(event) => Some(journal::append(
+            tx,
+            JournalDraft {
+                at: doc.completed_at,
+                kind: event.kind,
+                document_id: doc.id,
+                document_number: format!("{type_code}-{number}"),
+                amount: event.amount,
+                payload: serde_json::json!({
+                    "store_id": settings.store_id,
+                    "terminal_id": settings.terminal_id,
+                    "author": doc.author,
+                    "total": doc.total,
+                    "vat_total": doc.vat_total,
+                    "tenders": doc.tenders,
+                }),
+            },
+        )?),
         None => None,
     };
+    let journal_seq = journal_entry.as_ref().map(|e| e.seq);
 
     let stored = StoredDocument {
         id: doc.id,
@@ -338,32 +339,37 @@ pub fn complete_document(
         journal_seq,
         body: doc.body,
     };
+    // as a value first: keys sorted at every level, the text head office
+    // receives (the wire records take it from here, byte for byte)
     let payload = serde_json::to_value(&stored)
-        .map_err(|e| DocumentError::Corrupt(stored.id.to_string(), e.to_string()))?;
+        .map_err(|e| DocumentError::Corrupt(stored.id.to_string(), e.to_string()))?
+        .to_string();
+    let id_text = stored.id.to_string();
+    let completed_at = fmt_time(stored.completed_at);
 
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO documents (id, doc_type, status, number, store_id, terminal_id, author,
             created_at, completed_at, currency, total, vat_total, customer, original_id,
             shift_id, payload)
          VALUES (?1, ?2, 'completed', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        params![
-            stored.id.to_string(),
-            type_code,
-            number,
-            stored.store_id,
-            stored.terminal_id,
-            stored.author,
-            fmt_time(stored.created_at),
-            fmt_time(stored.completed_at),
-            stored.currency.code(),
-            stored.total.0.to_string(),
-            stored.vat_total.0.to_string(),
-            stored.customer,
-            stored.original_id.map(|u| u.to_string()),
-            stored.shift_id.map(|u| u.to_string()),
-            payload.to_string(),
-        ],
-    )?;
+    )?
+    .execute(params![
+        id_text,
+        type_code,
+        number,
+        stored.store_id,
+        stored.terminal_id,
+        stored.author,
+        fmt_time(stored.created_at),
+        completed_at,
+        stored.currency.code(),
+        stored.total.0.to_string(),
+        stored.vat_total.0.to_string(),
+        stored.customer,
+        stored.original_id.map(|u| u.to_string()),
+        stored.shift_id.map(|u| u.to_string()),
+        payload,
+    ])?;
     {
         let mut line_stmt = tx.prepare_cached(
             "INSERT INTO document_lines (document_id, line_no, sku, name, qty, unit_price,
@@ -373,7 +379,7 @@ pub fn complete_document(
         )?;
         for l in &stored.lines {
             line_stmt.execute(params![
-                stored.id.to_string(),
+                id_text,
                 l.line_no,
                 l.sku,
                 l.name,
@@ -395,7 +401,7 @@ pub fn complete_document(
         )?;
         for (i, t) in stored.tenders.iter().enumerate() {
             tender_stmt.execute(params![
-                stored.id.to_string(),
+                id_text,
                 i as i64 + 1,
                 t.kind,
                 t.amount.0.to_string(),
@@ -406,20 +412,27 @@ pub fn complete_document(
     let outbox_seq = outbox::append(
         tx,
         &settings.terminal_id,
-        stored.id,
+        &id_text,
         type_code,
-        &payload,
-        &fmt_time(stored.completed_at),
+        &completed_at,
     )?;
     // the wire records of this document are cut in its own transaction (see
     // crate::sync::series): a completed sale is ready to send as it commits
-    crate::sync::series::extend_series(tx, &settings.terminal_id).map_err(|e| match e {
-        crate::sync::SyncError::Sqlite(e) => DocumentError::Sqlite(e),
-        other => DocumentError::Corrupt(
-            stored.id.to_string(),
-            format!("its sync records cannot be cut: {other}"),
-        ),
-    })?;
+    let cut = crate::sync::series::OutboxDocument {
+        outbox_seq,
+        id: &id_text,
+        kind: type_code,
+        created_at: &completed_at,
+        payload: &payload,
+    };
+    crate::sync::series::cut_document(tx, &settings.terminal_id, &cut, journal_entry.as_ref())
+        .map_err(|e| match e {
+            crate::sync::SyncError::Sqlite(e) => DocumentError::Sqlite(e),
+            other => DocumentError::Corrupt(
+                id_text.clone(),
+                format!("its sync records cannot be cut: {other}"),
+            ),
+        })?;
     Ok(CompletedDocument {
         id: stored.id,
         doc_type: stored.doc_type,

@@ -65,6 +65,14 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "documents_v2_outbox_watermark",
         sql: crate::documents::schema::V2,
     },
+    Migration {
+        name: "documents_v3_outbox_names_its_document",
+        sql: crate::documents::schema::V3,
+    },
+    Migration {
+        name: "sync_v5_payload_ranges",
+        sql: crate::sync::schema::V5,
+    },
 ];
 
 /// Apply the missing migrations; refuse a database newer than this binary.
