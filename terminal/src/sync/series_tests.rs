@@ -185,16 +185,40 @@ fn an_upgraded_till_sends_every_unsynced_record_as_before() {
 
     let mut store = Store::open(&path).unwrap();
     assert_eq!(outbox::queued_count(store.conn()).unwrap(), 4);
+    // a sale on the upgraded till cuts the row left behind first, then its own
+    let settings = crate::settings::load(store.conn()).unwrap();
+    let script: crate::sale::script::SaleScript = serde_json::from_value(json!({
+        "cashier_pin": "1111",
+        "lines": [{"sku": "BREAD"}],
+        "tenders": [{"kind": "card"}]
+    }))
+    .unwrap();
+    let now = chrono::Utc::now().naive_utc();
+    crate::sale::script::run_sale_script(&mut store, &settings, &script, now).unwrap();
     let tx = store.write_tx().unwrap();
-    assert_eq!(extend_series(&tx, "T01").unwrap(), 1, "the row not yet cut");
+    assert_eq!(extend_series(&tx, "T01").unwrap(), 0, "nothing left to cut");
     tx.commit().unwrap();
     let conn = store.conn();
-    let (first, last) = (
-        confirmed_through(conn).unwrap() + 1,
-        last_seq(conn).unwrap(),
-    );
-    assert_eq!((first, last), (expected.first_seq, expected.last_seq()));
+    let first = confirmed_through(conn).unwrap() + 1;
+    assert_eq!(first, expected.first_seq);
+    let last = expected.last_seq();
     let wire = load_batch(conn, expected.protocol, "T01", "S001", first, last).unwrap();
+    let after = load_batch(
+        conn,
+        expected.protocol,
+        "T01",
+        "S001",
+        last + 1,
+        last_seq(conn).unwrap(),
+    )
+    .unwrap();
+    let kinds: Vec<_> = after.records.iter().map(|r| r.kind).collect();
+    use kasa_sync_protocol::RecordKind::{Document, JournalEntry, StockMovement};
+    assert_eq!(
+        kinds,
+        [Document, StockMovement, JournalEntry],
+        "the new sale, after"
+    );
 
     // the one record cut after the upgrade: the last sale's journal entry
     let cut_after = expected.records.last().unwrap();
@@ -211,7 +235,7 @@ fn an_upgraded_till_sends_every_unsynced_record_as_before() {
     );
     // the outbox still shows each document
     let listed = outbox::pending(conn, 0, 10).unwrap();
-    assert_eq!(listed.len(), 5);
+    assert_eq!(listed.len(), 6);
     assert!(
         listed
             .iter()
