@@ -317,7 +317,7 @@ pub fn complete_document(
     };
     let journal_seq = journal_entry.as_ref().map(|e| e.seq);
 
-    let stored = StoredDocument {
+    let mut stored = StoredDocument {
         id: doc.id,
         doc_type: doc.doc_type,
         status: DocumentStatus::Completed,
@@ -341,9 +341,13 @@ pub fn complete_document(
     };
     // as a value first: keys sorted at every level, the text head office
     // receives (the wire records take it from here, byte for byte)
-    let payload = serde_json::to_value(&stored)
-        .map_err(|e| DocumentError::Corrupt(stored.id.to_string(), e.to_string()))?
-        .to_string();
+    // the body is a value already: moved into the tree, not copied through
+    // serde (the same value, so the same text)
+    let body = std::mem::take(&mut stored.body);
+    let mut value = serde_json::to_value(&stored)
+        .map_err(|e| DocumentError::Corrupt(stored.id.to_string(), e.to_string()))?;
+    value["body"] = body;
+    let payload = value.to_string();
     let id_text = stored.id.to_string();
     let completed_at = fmt_time(stored.completed_at);
 
