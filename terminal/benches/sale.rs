@@ -179,6 +179,9 @@ fn percentiles(samples: usize, mut f: impl FnMut()) -> (u128, u128) {
     (at(50), at(99))
 }
 
+// never inlined: `valgrind --tool=callgrind --toggle-collect='*sell_five*'`
+// counts exactly these (see BENCHMARKS.md)
+#[inline(never)]
 fn sell_five(b: &mut Bench, i: &mut usize) {
     let now = Utc::now().naive_utc();
     let mut session =
@@ -219,17 +222,74 @@ fn report_percentiles(b: &mut Bench) {
     });
     eprintln!("ring_up: p50 {p50} µs, p99 {p99} µs");
     let start = Instant::now();
+    let written = bytes_written();
     let (s50, s99) = percentiles(300, || sell_five(b, &mut i));
     let per_second = 300 * 1_000_000_000 / start.elapsed().as_nanos().max(1);
+    let sale_bytes = bytes_written().saturating_sub(written) / 300;
+    let written = bytes_written();
     let (t50, t99) = percentiles(300, || bare_tx(b));
+    let bare_bytes = bytes_written().saturating_sub(written) / 300;
     eprintln!(
-        "5-line sale: p50 {s50} µs, p99 {s99} µs, {per_second} sales/s; \
-         bare durable tx: p50 {t50} µs, p99 {t99} µs; ratio p50 {}%",
-        s50 * 100 / t50.max(1)
+        "5-line sale: p50 {s50} µs, p99 {s99} µs, {per_second} sales/s, {sale_bytes} bytes written; \
+         bare durable tx: p50 {t50} µs, p99 {t99} µs, {bare_bytes} bytes written; \
+         ratio p50 {}%, p99 {}%",
+        s50 * 100 / t50.max(1),
+        s99 * 100 / t99.max(1)
     );
 }
 
+/// The till's side of a catch-up: every record of the series read as
+/// upload batches of 4,000 (what a sync round sends), in µs per 1,000
+/// records, best of 5 passes (the pages are cached after the first).
+fn report_series_read(b: &Bench) {
+    use kasa_sync_protocol::ProtocolVersion;
+    use kasa_terminal::sync::series;
+    let conn = b.store.conn();
+    let last = series::last_seq(conn).unwrap();
+    let best = (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            let mut first = 1;
+            while first <= last {
+                let through = last.min(first + 3_999);
+                let batch = series::load_batch(
+                    conn,
+                    ProtocolVersion::CURRENT,
+                    "T01",
+                    "S001",
+                    first,
+                    through,
+                )
+                .unwrap();
+                black_box(serde_json::to_vec(&batch).unwrap());
+                first = through + 1;
+            }
+            start.elapsed().as_nanos()
+        })
+        .min()
+        .unwrap_or(0);
+    eprintln!(
+        "series read + encoded: {last} records, {} µs per 1,000 records",
+        best / u128::from(last.max(1))
+    );
+}
+
+/// Bytes this process has handed to `write` so far (Linux's
+/// `/proc/self/io`, 0 elsewhere): the database and WAL pages a commit writes,
+/// a figure the machine's load does not move.
+fn bytes_written() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|io| {
+            io.lines()
+                .find_map(|l| l.strip_prefix("wchar: ").map(str::to_owned))
+        })
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0)
+}
+
 /// One single-row durable transaction (the yardstick).
+#[inline(never)]
 fn bare_tx(b: &mut Bench) {
     let tx = b.store.write_tx().unwrap();
     tx.execute("INSERT INTO bench_bare (v) VALUES ('x')", [])
@@ -244,6 +304,7 @@ fn benches(c: &mut Criterion) {
         .execute_batch("CREATE TABLE IF NOT EXISTS bench_bare (id INTEGER PRIMARY KEY, v TEXT)")
         .unwrap();
     report_percentiles(&mut b);
+    report_series_read(&b);
     let mut i = 0usize;
 
     c.bench_function("ring_up", |bench| {

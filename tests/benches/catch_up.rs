@@ -77,30 +77,38 @@ fn sale_shape(k: usize) -> SaleScript {
 
 fn export_records(till: &mut Till, path: &str) -> u64 {
     let conn = till.store().conn();
-    let mut stmt = conn
-        .prepare(
-            "SELECT seq, record_id, kind, document_type, created_at, payload FROM sync_records ORDER BY seq",
+    let last = sync::series::last_seq(conn).unwrap();
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    let mut first = 1;
+    while first <= last {
+        let through = last.min(first + 3_999);
+        let batch = sync::series::load_batch(
+            conn,
+            kasa_sync_protocol::ProtocolVersion::CURRENT,
+            "T01",
+            "S001",
+            first,
+            through,
         )
         .unwrap();
-    let mut rows = stmt.query([]).unwrap();
-    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
-    let mut n = 0;
-    while let Some(row) = rows.next().unwrap() {
-        let payload: String = row.get(5).unwrap();
-        let doc = json!({
-            "_id": row.get::<_, String>(1).unwrap(),
-            "seq": row.get::<_, i64>(0).unwrap(),
-            "kind": row.get::<_, String>(2).unwrap(),
-            "document_type": row.get::<_, Option<String>>(3).unwrap(),
-            "created_at": row.get::<_, String>(4).unwrap(),
-            "payload": serde_json::from_str::<serde_json::Value>(&payload).unwrap(),
-        });
-        serde_json::to_writer(&mut out, &doc).unwrap();
-        out.write_all(b"\n").unwrap();
-        n += 1;
+        for record in batch.records {
+            let doc = json!({
+                "_id": record.id.to_string(),
+                "seq": record.seq,
+                "kind": record.kind,
+                "document_type": record.document_type,
+                "created_at": record
+                    .created_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+                "payload": serde_json::from_str::<serde_json::Value>(record.payload.get()).unwrap(),
+            });
+            serde_json::to_writer(&mut out, &doc).unwrap();
+            out.write_all(b"\n").unwrap();
+        }
+        first = through + 1;
     }
     out.flush().unwrap();
-    n
+    last
 }
 
 /// Per thread name: (ms on a CPU, ms runnable but waiting for one), from

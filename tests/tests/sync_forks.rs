@@ -114,27 +114,21 @@ fn a_restored_till_is_stopped_and_re_enrols_as_a_new_terminal(backend: Backend) 
     assert_eq!(office.stock("S001"), expected);
 }
 
-/// Σ qty per SKU of the stock-movement records after `seq` in the till's series.
+/// Σ qty per SKU of the stock-movement records in the till's series (the
+/// records it uploads as its own; what head office had before is archived).
 fn movements_after(
     till: &Till,
-    seq: u64,
+    _shared: u64,
 ) -> std::collections::BTreeMap<String, rust_decimal::Decimal> {
     let conn = till.store.as_ref().unwrap().conn();
+    let last = kasa_terminal::sync::series::last_seq(conn).unwrap();
     let mut out = std::collections::BTreeMap::new();
-    let mut stmt = conn
-        .prepare(
-            "SELECT payload FROM sync_records_archive WHERE kind = 'stock_movement' AND seq > ?1",
-        )
-        .unwrap();
-    // archived records are the shared part: none of them is after the fork
-    assert_eq!(stmt.query_map([seq as i64], |_| Ok(())).unwrap().count(), 0);
-    let mut stmt = conn
-        .prepare("SELECT payload FROM sync_records WHERE kind = 'stock_movement'")
-        .unwrap();
-    for payload in stmt.query_map([], |r| r.get::<_, String>(0)).unwrap() {
-        let value: serde_json::Value = serde_json::from_str(&payload.unwrap()).unwrap();
-        let sku = value["sku"].as_str().unwrap().to_owned();
-        let qty: rust_decimal::Decimal = value["qty"].as_str().unwrap().parse().unwrap();
+    for record in kasa_terminal::sync::series::load_records(conn, "", 1, last).unwrap() {
+        if record.kind != kasa_sync_protocol::RecordKind::StockMovement {
+            continue;
+        }
+        let sku = record.payload["sku"].as_str().unwrap().to_owned();
+        let qty: rust_decimal::Decimal = record.payload["qty"].as_str().unwrap().parse().unwrap();
         *out.entry(sku).or_default() += qty;
     }
     out
@@ -265,7 +259,7 @@ fn fork_soak(backend: Backend, seed: u64, rounds: usize) {
     };
     let mut proxy = office
         .rt
-        .block_on(FaultProxy::start(office.addr, lossy.clone()))
+        .block_on(FaultProxy::start(office.addr, lossy))
         .unwrap();
     let mut rng = StdRng::seed_from_u64(seed);
     let mut tills = [Till::new("S001", "F01"), Till::new("S002", "F02")];
@@ -284,7 +278,7 @@ fn fork_soak(backend: Backend, seed: u64, rounds: usize) {
     let clean_round = |till: &mut Till, proxy: &FaultProxy| {
         proxy.set_plan(FaultPlan::clean());
         let result = till.round_with(&options);
-        proxy.set_plan(lossy.clone());
+        proxy.set_plan(lossy);
         result
     };
     for step in 0..rounds {
@@ -334,7 +328,7 @@ fn fork_soak(backend: Backend, seed: u64, rounds: usize) {
                     office.restore(&backup);
                     proxy = office
                         .rt
-                        .block_on(FaultProxy::start(office.addr, lossy.clone()))
+                        .block_on(FaultProxy::start(office.addr, lossy))
                         .unwrap();
                     for till in tills.iter_mut() {
                         let url = format!("http://{}", proxy.addr());

@@ -51,11 +51,10 @@ fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<JournalEntry> {
 
 /// The last stored entry (the chain's head).
 pub fn last_entry(conn: &Connection) -> rusqlite::Result<Option<JournalEntry>> {
-    conn.query_row(
-        &format!("SELECT {COLUMNS} FROM journal ORDER BY seq DESC LIMIT 1"),
-        [],
-        row_to_entry,
-    )
+    conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM journal ORDER BY seq DESC LIMIT 1"
+    ))?
+    .query_row([], row_to_entry)
     .optional()
 }
 
@@ -67,23 +66,21 @@ pub fn append(tx: &Connection, draft: JournalDraft) -> rusqlite::Result<JournalE
     let kind = entry.kind.code();
     let totals = serde_json::to_string(&entry.totals)
         .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
-    tx.execute(
-        &format!(
-            "INSERT INTO journal ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
-        ),
-        params![
-            entry.seq as i64,
-            fmt_at(entry.at),
-            kind,
-            entry.document_id.to_string(),
-            entry.document_number,
-            entry.amount.0.to_string(),
-            totals,
-            entry.payload.to_string(),
-            entry.prev_hash,
-            entry.hash,
-        ],
-    )?;
+    tx.prepare_cached(&format!(
+        "INSERT INTO journal ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+    ))?
+    .execute(params![
+        entry.seq as i64,
+        fmt_at(entry.at),
+        kind,
+        entry.document_id.to_string(),
+        entry.document_number,
+        entry.amount.0.to_string(),
+        totals,
+        entry.payload.to_string(),
+        entry.prev_hash,
+        entry.hash,
+    ])?;
     Ok(entry)
 }
 

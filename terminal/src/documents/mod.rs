@@ -8,8 +8,11 @@
 //! 3. its stock movements through [`crate::stock::post_movements`];
 //! 4. for fiscal events, a journal entry chained to the last stored one
 //!    ([`journal::append`]; perpetual grand totals);
-//! 5. an outbox record with the whole document as JSON
-//!    ([`outbox::append`], one gapless sequence per terminal).
+//! 5. an outbox row naming the document ([`outbox::append`], one gapless
+//!    sequence per terminal), and its wire records
+//!    (`crate::sync::series::cut_document`), which point into the
+//!    document's stored JSON instead of copying it: the payload is written
+//!    once.
 //!
 //! The caller commits. If anything fails or the process dies before the
 //! commit, none of it exists — there is no partial sale. Printing happens
@@ -25,7 +28,7 @@ pub(crate) mod schema;
 use chrono::NaiveDateTime;
 use kasa_domain::ErrorCode;
 use kasa_domain::document::{DocumentStatus, DocumentType};
-use kasa_domain::journal::{JournalDraft, JournalKind};
+use kasa_domain::journal::{JournalDraft, JournalEntry, JournalKind};
 use kasa_domain::money::{Currency, Money};
 use kasa_domain::numbering::DocNumber;
 use kasa_domain::stock::StockMovement;
@@ -290,22 +293,30 @@ pub fn complete_document(
     if !doc.movements.is_empty() {
         crate::stock::post_movements(tx, &doc.movements)?;
     }
-    let journal_seq = append_journal(tx, settings, &doc, &number)?;
-    let stored = stored_document(settings, doc, number.clone(), journal_seq);
-    let payload = serde_json::to_value(&stored)
-        .map_err(|e| DocumentError::Corrupt(stored.id.to_string(), e.to_string()))?;
-    insert_document(tx, &stored, &payload)?;
-    insert_lines(tx, &stored)?;
-    insert_tenders(tx, &stored)?;
+    let journal_entry = append_journal(tx, settings, &doc, &number)?;
+    let journal_seq = journal_entry.as_ref().map(|e| e.seq);
+    let mut stored = stored_document(settings, doc, number.clone(), journal_seq);
+    let payload = payload_text(&mut stored)?;
+    let id_text = stored.id.to_string();
+    let completed_at = fmt_time(stored.completed_at);
+    insert_document(tx, &stored, &id_text, &payload)?;
+    insert_lines(tx, &stored, &id_text)?;
+    insert_tenders(tx, &stored, &id_text)?;
     let outbox_seq = outbox::append(
         tx,
         &settings.terminal_id,
-        stored.id,
+        &id_text,
         type_code,
-        &payload,
-        &fmt_time(stored.completed_at),
+        &completed_at,
     )?;
-    cut_sync_records(tx, settings, stored.id)?;
+    let cut = crate::sync::series::OutboxDocument {
+        outbox_seq,
+        id: &id_text,
+        kind: type_code,
+        created_at: &completed_at,
+        payload: &payload,
+    };
+    cut_sync_records(tx, settings, &cut, journal_entry.as_ref())?;
     Ok(CompletedDocument {
         id: stored.id,
         doc_type: stored.doc_type,
@@ -322,7 +333,7 @@ fn append_journal(
     settings: &TillSettings,
     doc: &NewDocument,
     number: &str,
-) -> Result<Option<u64>, DocumentError> {
+) -> Result<Option<JournalEntry>, DocumentError> {
     let Some(event) = &doc.journal else {
         return Ok(None);
     };
@@ -344,7 +355,7 @@ fn append_journal(
             }),
         },
     )?;
-    Ok(Some(entry.seq))
+    Ok(Some(entry))
 }
 
 /// The document as stored and sent: the new document with its number,
@@ -379,40 +390,57 @@ fn stored_document(
     }
 }
 
+/// The document's JSON text, as stored and as head office receives it:
+/// made from a value, so keys are sorted at every level (the wire records
+/// take it from here, byte for byte). The body is a value already: moved
+/// into the tree, not copied through serde (the same value, the same text).
+fn payload_text(stored: &mut StoredDocument) -> Result<String, DocumentError> {
+    let body = std::mem::take(&mut stored.body);
+    let mut value = serde_json::to_value(&*stored)
+        .map_err(|e| DocumentError::Corrupt(stored.id.to_string(), e.to_string()))?;
+    value["body"] = body;
+    Ok(value.to_string())
+}
+
 /// Step 2: the document row with its payload.
 fn insert_document(
     tx: &Connection,
     stored: &StoredDocument,
-    payload: &serde_json::Value,
+    id_text: &str,
+    payload: &str,
 ) -> Result<(), DocumentError> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO documents (id, doc_type, status, number, store_id, terminal_id, author,
             created_at, completed_at, currency, total, vat_total, customer, original_id,
             shift_id, payload)
          VALUES (?1, ?2, 'completed', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        params![
-            stored.id.to_string(),
-            stored.doc_type.code(),
-            stored.number,
-            stored.store_id,
-            stored.terminal_id,
-            stored.author,
-            fmt_time(stored.created_at),
-            fmt_time(stored.completed_at),
-            stored.currency.code(),
-            stored.total.0.to_string(),
-            stored.vat_total.0.to_string(),
-            stored.customer,
-            stored.original_id.map(|u| u.to_string()),
-            stored.shift_id.map(|u| u.to_string()),
-            payload.to_string(),
-        ],
-    )?;
+    )?
+    .execute(params![
+        id_text,
+        stored.doc_type.code(),
+        stored.number,
+        stored.store_id,
+        stored.terminal_id,
+        stored.author,
+        fmt_time(stored.created_at),
+        fmt_time(stored.completed_at),
+        stored.currency.code(),
+        stored.total.0.to_string(),
+        stored.vat_total.0.to_string(),
+        stored.customer,
+        stored.original_id.map(|u| u.to_string()),
+        stored.shift_id.map(|u| u.to_string()),
+        payload,
+    ])?;
     Ok(())
 }
 
 /// Step 2: the document's lines.
-fn insert_lines(tx: &Connection, stored: &StoredDocument) -> Result<(), DocumentError> {
+fn insert_lines(
+    tx: &Connection,
+    stored: &StoredDocument,
+    id_text: &str,
+) -> Result<(), DocumentError> {
     let mut line_stmt = tx.prepare_cached(
         "INSERT INTO document_lines (document_id, line_no, sku, name, qty, unit_price,
             discount, total, vat_class, vat_rate, vat_amount, price_rule, unit_cost,
@@ -421,7 +449,7 @@ fn insert_lines(tx: &Connection, stored: &StoredDocument) -> Result<(), Document
     )?;
     for l in &stored.lines {
         line_stmt.execute(params![
-            stored.id.to_string(),
+            id_text,
             l.line_no,
             l.sku,
             l.name,
@@ -441,14 +469,18 @@ fn insert_lines(tx: &Connection, stored: &StoredDocument) -> Result<(), Document
 }
 
 /// Step 2: the document's tenders, numbered from 1.
-fn insert_tenders(tx: &Connection, stored: &StoredDocument) -> Result<(), DocumentError> {
+fn insert_tenders(
+    tx: &Connection,
+    stored: &StoredDocument,
+    id_text: &str,
+) -> Result<(), DocumentError> {
     let mut tender_stmt = tx.prepare_cached(
         "INSERT INTO document_tenders (document_id, seq, kind, amount, reference)
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
     for (i, t) in stored.tenders.iter().enumerate() {
         tender_stmt.execute(params![
-            stored.id.to_string(),
+            id_text,
             i as i64 + 1,
             t.kind,
             t.amount.0.to_string(),
@@ -459,21 +491,23 @@ fn insert_tenders(tx: &Connection, stored: &StoredDocument) -> Result<(), Docume
 }
 
 /// After step 5: the wire records of this document are cut in its own
-/// transaction (see `crate::sync::series`), so a completed sale is ready to
-/// send as it commits.
+/// transaction from what it already holds (see `crate::sync::series`), so a
+/// completed sale is ready to send as it commits.
 fn cut_sync_records(
     tx: &Connection,
     settings: &TillSettings,
-    id: Uuid,
+    cut: &crate::sync::series::OutboxDocument<'_>,
+    journal_entry: Option<&JournalEntry>,
 ) -> Result<(), DocumentError> {
-    crate::sync::series::extend_series(tx, &settings.terminal_id).map_err(|e| match e {
-        crate::sync::SyncError::Sqlite(e) => DocumentError::Sqlite(e),
-        other => DocumentError::Corrupt(
-            id.to_string(),
-            format!("its sync records cannot be cut: {other}"),
-        ),
-    })?;
-    Ok(())
+    crate::sync::series::cut_document(tx, &settings.terminal_id, cut, journal_entry).map_err(|e| {
+        match e {
+            crate::sync::SyncError::Sqlite(e) => DocumentError::Sqlite(e),
+            other => DocumentError::Corrupt(
+                cut.id.to_owned(),
+                format!("its sync records cannot be cut: {other}"),
+            ),
+        }
+    })
 }
 
 /// Read a stored document by id.

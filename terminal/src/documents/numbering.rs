@@ -17,18 +17,18 @@ pub fn allocate_number(
     terminal_id: &str,
     doc_type_code: &str,
 ) -> rusqlite::Result<u64> {
-    tx.execute(
+    tx.prepare_cached(
         "INSERT INTO number_series (store_id, terminal_id, doc_type, next)
          VALUES (?1, ?2, ?3, 1) ON CONFLICT DO NOTHING",
-        params![store_id, terminal_id, doc_type_code],
-    )?;
-    let number: i64 = tx.query_row(
-        "UPDATE number_series SET next = next + 1
-         WHERE store_id = ?1 AND terminal_id = ?2 AND doc_type = ?3
-         RETURNING next - 1",
-        params![store_id, terminal_id, doc_type_code],
-        |r| r.get(0),
-    )?;
+    )?
+    .execute(params![store_id, terminal_id, doc_type_code])?;
+    let number: i64 = tx
+        .prepare_cached(
+            "UPDATE number_series SET next = next + 1
+             WHERE store_id = ?1 AND terminal_id = ?2 AND doc_type = ?3
+             RETURNING next - 1",
+        )?
+        .query_row(params![store_id, terminal_id, doc_type_code], |r| r.get(0))?;
     Ok(number as u64)
 }
 
@@ -39,10 +39,11 @@ pub fn peek_next(
     terminal_id: &str,
     doc_type_code: &str,
 ) -> rusqlite::Result<u64> {
-    let next: Option<i64> = rusqlite::OptionalExtension::optional(conn.query_row(
-        "SELECT next FROM number_series WHERE store_id = ?1 AND terminal_id = ?2 AND doc_type = ?3",
-        params![store_id, terminal_id, doc_type_code],
-        |r| r.get(0),
-    ))?;
+    let next: Option<i64> = rusqlite::OptionalExtension::optional(
+        conn.prepare_cached(
+            "SELECT next FROM number_series WHERE store_id = ?1 AND terminal_id = ?2 AND doc_type = ?3",
+        )?
+        .query_row(params![store_id, terminal_id, doc_type_code], |r| r.get(0)),
+    )?;
     Ok(next.unwrap_or(1) as u64)
 }

@@ -1,41 +1,36 @@
 //! The outbox: what head office has not yet acknowledged.
 //!
-//! Every completed document adds one record in the same transaction. The
+//! Every completed document adds one row in the same transaction. The
 //! outbox is append-only with one gapless sequence per terminal
 //! (`seq = max + 1` under the write lock), which is what the sync protocol
-//! acknowledges ("the highest sequence I hold"). The payload is the whole
-//! document as JSON. A row is `queued` until head office holds all of it,
+//! acknowledges ("the highest sequence I hold"). A row names its document;
+//! the document's JSON is stored once, in `documents.payload` (see
+//! `schema::V3`). A row is `queued` until head office holds all of it,
 //! then `synced`: rows are synced in order, so that is one watermark
 //! (`outbox_synced.through_seq`, see `schema::V2`), never a change to the
 //! row.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
-use uuid::Uuid;
 
-/// Append a record; returns its sequence number.
+/// Append a row for the document `record_id`; returns its sequence number.
 pub fn append(
     tx: &Connection,
     terminal_id: &str,
-    record_id: Uuid,
+    record_id: &str,
     kind: &str,
-    payload: &serde_json::Value,
     created_at: &str,
 ) -> rusqlite::Result<u64> {
-    let seq: i64 = tx.query_row(
-        "INSERT INTO outbox (terminal_id, seq, record_id, kind, payload, created_at)
-         VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox WHERE terminal_id = ?1),
-                 ?2, ?3, ?4, ?5)
-         RETURNING seq",
-        params![
-            terminal_id,
-            record_id.to_string(),
-            kind,
-            payload.to_string(),
-            created_at
-        ],
-        |r| r.get(0),
-    )?;
+    let seq: i64 = tx
+        .prepare_cached(
+            "INSERT INTO outbox (terminal_id, seq, record_id, kind, created_at)
+             VALUES (?1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox WHERE terminal_id = ?1),
+                     ?2, ?3, ?4)
+             RETURNING seq",
+        )?
+        .query_row(params![terminal_id, record_id, kind, created_at], |r| {
+            r.get(0)
+        })?;
     Ok(seq as u64)
 }
 
@@ -50,7 +45,7 @@ pub struct OutboxRecord {
     pub record_id: String,
     /// Document type code.
     pub kind: String,
-    /// Document JSON.
+    /// Document JSON (null when the document is missing).
     pub payload: serde_json::Value,
     /// `queued` until head office acknowledges it.
     pub status: String,
@@ -63,13 +58,14 @@ pub fn pending(
     limit: usize,
 ) -> rusqlite::Result<Vec<OutboxRecord>> {
     let mut stmt = conn.prepare(
-        "SELECT terminal_id, seq, record_id, kind, payload,
-                CASE WHEN seq <= (SELECT through_seq FROM outbox_synced WHERE id = 1)
+        "SELECT o.terminal_id, o.seq, o.record_id, o.kind, d.payload,
+                CASE WHEN o.seq <= (SELECT through_seq FROM outbox_synced WHERE id = 1)
                      THEN 'synced' ELSE 'queued' END
-         FROM outbox WHERE seq > ?1 ORDER BY terminal_id, seq LIMIT ?2",
+         FROM outbox o LEFT JOIN documents d ON d.id = o.record_id
+         WHERE o.seq > ?1 ORDER BY o.terminal_id, o.seq LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![after_seq as i64, limit as i64], |r| {
-        let payload: String = r.get(4)?;
+        let payload: String = r.get::<_, Option<String>>(4)?.unwrap_or_default();
         Ok(OutboxRecord {
             terminal_id: r.get(0)?,
             seq: r.get::<_, i64>(1)? as u64,

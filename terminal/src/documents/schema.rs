@@ -129,3 +129,15 @@ DROP INDEX outbox_by_status;
 ALTER TABLE outbox DROP COLUMN status;
 CREATE INDEX outbox_by_seq ON outbox (seq);
 ";
+
+/// The outbox names its document instead of holding a copy of its JSON: a
+/// sale's payload is stored once, in `documents.payload` (the outbox row,
+/// the document and its wire records were three copies of it, and the
+/// copies were most of the pages a sale's commit wrote). Both copies were
+/// written from the same value in the same transaction, so nothing is
+/// lost; an outbox row not yet cut into wire records is cut from its
+/// document (`crate::sync::series::extend_series`). Dropping the column
+/// rewrites the outbox once, on the first start of this version.
+pub(crate) const V3: &str = "
+ALTER TABLE outbox DROP COLUMN payload;
+";

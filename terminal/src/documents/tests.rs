@@ -157,3 +157,25 @@ fn journal_chains_verifies_and_names_a_tampered_entry() {
         other => panic!("expected a break, got {other:?}"),
     }
 }
+
+#[test]
+fn the_stored_text_is_the_document_as_a_sorted_value() {
+    let (_d, mut store, s) = setup();
+    let mut new = doc(DocumentType::Sale, Money(dec!(3.60)), 1);
+    new.body = serde_json::json!({"z": [1, {"b": "2", "a": null}], "a": "Хляб \"бял\"\n"});
+    let tx = store.write_tx().unwrap();
+    let done = complete_document(&tx, &s, new).unwrap();
+    tx.commit().unwrap();
+    let text: String = store
+        .conn()
+        .query_row(
+            "SELECT payload FROM documents WHERE id = ?1",
+            [done.id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    // what the wire sends: every level's keys sorted, compact
+    let stored = load(store.conn(), done.id).unwrap().unwrap();
+    assert_eq!(text, serde_json::to_value(&stored).unwrap().to_string());
+    assert!(text.contains(r#""body":{"a":"Хляб \"бял\"\n","z":[1,{"a":null,"b":"2"}]}"#));
+}

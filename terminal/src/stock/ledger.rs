@@ -86,11 +86,9 @@ pub struct StockFilter {
 /// transaction; calling it outside a transaction would post each statement
 /// separately — don't.
 pub fn post_movements(tx: &Connection, movements: &[StockMovement]) -> Result<(), StockError> {
-    let mut seq: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(seq), 0) FROM stock_movements",
-        [],
-        |r| r.get(0),
-    )?;
+    let mut seq: i64 = tx
+        .prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM stock_movements")?
+        .query_row([], |r| r.get(0))?;
     let mut insert = tx.prepare_cached(
         "INSERT INTO stock_movements
            (seq, id, sku, location, batch, qty, unit_cost, unit_sale_price, document_id, kind, at)

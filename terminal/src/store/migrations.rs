@@ -66,8 +66,16 @@ pub const MIGRATIONS: &[Migration] = &[
         sql: crate::documents::schema::V2,
     },
     Migration {
-        name: "sync_v5_series_identity",
-        sql: crate::sync::identity::SCHEMA_V5,
+        name: "documents_v3_outbox_names_its_document",
+        sql: crate::documents::schema::V3,
+    },
+    Migration {
+        name: "sync_v5_payload_ranges",
+        sql: crate::sync::schema::V5,
+    },
+    Migration {
+        name: "sync_v6_series_identity",
+        sql: crate::sync::identity::SCHEMA_V6,
     },
 ];
 

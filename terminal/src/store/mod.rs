@@ -24,6 +24,9 @@ use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 /// How long a writer waits for another process's lock before giving up.
 pub const BUSY_TIMEOUT_MS: u64 = 10_000;
 
+/// Prepared statements kept per connection (rusqlite's default is 16).
+pub const STATEMENT_CACHE: usize = 128;
+
 /// Errors of the store itself (not of business rules).
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -131,6 +134,9 @@ impl Store {
 /// Pragmas every connection gets.
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(Duration::from_millis(BUSY_TIMEOUT_MS))?;
+    // a sale alone runs more distinct cached statements than rusqlite's
+    // default 16 keeps, and an LRU that small re-prepares every one of them
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     // journal_mode returns a row; read it so the statement runs.
     let mode: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
     debug_assert!(mode.eq_ignore_ascii_case("wal") || mode.eq_ignore_ascii_case("memory"));

@@ -28,7 +28,7 @@ use super::SyncError;
 
 /// Migration: the chain column, fork state, refill note and the archive of
 /// records uploaded under an earlier enrolment.
-pub(crate) const SCHEMA_V5: &str = "
+pub(crate) const SCHEMA_V6: &str = "
 ALTER TABLE sync_records ADD COLUMN chain BLOB;
 CREATE INDEX sync_records_chain_missing ON sync_records (seq) WHERE chain IS NULL;
 ALTER TABLE sync_state ADD COLUMN fork_code TEXT;
@@ -151,29 +151,50 @@ pub fn fill_chains(tx: &Connection) -> Result<u64, SyncError> {
             .flatten()
             .ok_or_else(|| damaged(first as u64 - 1))?
     };
-    let rows: Vec<(i64, String, String, Option<String>, String)> = {
-        let mut stmt = tx.prepare(
-            "SELECT seq, record_id, kind, document_type, payload FROM sync_records
-              WHERE seq >= ?1 ORDER BY seq",
-        )?;
-        let mapped = stmt.query_map([first], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?;
-        mapped.collect::<rusqlite::Result<_>>()?
-    };
+    let last = super::series::last_seq(tx)?;
     let mut update = tx.prepare("UPDATE sync_records SET chain = ?1 WHERE seq = ?2")?;
-    for (seq, id, kind, document_type, payload) in &rows {
-        let bad = |detail: String| SyncError::OutboxUnreadable {
-            outbox_seq: *seq as u64,
-            detail,
-        };
-        let id: Uuid = id.parse().map_err(|e| bad(format!("id {id:?}: {e}")))?;
-        let kind =
-            super::series::kind_from_code(kind).ok_or_else(|| bad(format!("kind {kind:?}")))?;
-        chain = chain_next(&chain, &id, kind, document_type.as_deref(), payload);
-        update.execute(params![chain.0.as_slice(), seq])?;
+    let mut filled = 0;
+    for_each_record(tx, first as u64, last, |record| {
+        chain = chain_next(
+            &chain,
+            &record.id,
+            record.kind,
+            record.document_type.as_deref(),
+            record.payload.get(),
+        );
+        update.execute(params![chain.0.as_slice(), record.seq as i64])?;
+        filled += 1;
+        Ok(())
+    })?;
+    Ok(filled)
+}
+
+/// Visit the wire records `first..=last` as they are sent (payload texts
+/// resolved), a thousand at a time.
+pub(crate) fn for_each_record(
+    conn: &Connection,
+    first: u64,
+    last: u64,
+    mut visit: impl FnMut(&super::series::WireRecord) -> Result<(), SyncError>,
+) -> Result<(), SyncError> {
+    const CHUNK: u64 = 1_000;
+    let mut from = first.max(1);
+    while from <= last {
+        let to = last.min(from + CHUNK - 1);
+        let batch = super::series::load_batch(
+            conn,
+            kasa_sync_protocol::ProtocolVersion::CURRENT,
+            "",
+            "",
+            from,
+            to,
+        )?;
+        for record in &batch.records {
+            visit(record)?;
+        }
+        from = to + 1;
     }
-    Ok(rows.len() as u64)
+    Ok(())
 }
 
 /// The stored fork state, if uploading stopped.

@@ -77,14 +77,7 @@ pub fn reenrol(
             kept as i64
         ],
     )?;
-    tx.execute(
-        "INSERT INTO sync_records_archive (terminal_id, seq, outbox_seq, record_id, kind, document_type,
-            created_at, payload, archived_at)
-         SELECT ?1, seq, outbox_seq, record_id, kind, document_type, created_at, payload, ?2
-           FROM sync_records WHERE seq <= ?3",
-        params![previous.terminal_id, now, kept as i64],
-    )?;
-    tx.execute("DELETE FROM sync_records WHERE seq <= ?1", [kept as i64])?;
+    archive(&tx, &previous.terminal_id, kept, &now)?;
     renumber_series(&tx, kept, &previous.terminal_id, &enrolled.terminal_id)?;
     // what the new terminal will send is queued again, outbox rows included
     tx.execute(
@@ -118,6 +111,33 @@ pub fn reenrol(
     })
 }
 
+/// Move records `1..=through` (what head office holds under the previous
+/// terminal) to the archive, each with its payload text as sent.
+fn archive(
+    tx: &rusqlite::Transaction<'_>,
+    terminal_id: &str,
+    through: u64,
+    now: &str,
+) -> Result<(), SyncError> {
+    let mut insert = tx.prepare(
+        "INSERT INTO sync_records_archive (terminal_id, seq, outbox_seq, record_id, kind, document_type,
+            created_at, payload, archived_at)
+         SELECT ?1, seq, outbox_seq, record_id, kind, document_type, created_at, ?2, ?3
+           FROM sync_records WHERE seq = ?4",
+    )?;
+    identity::for_each_record(tx, 1, through, |record| {
+        insert.execute(params![
+            terminal_id,
+            record.payload.get(),
+            now,
+            record.seq as i64
+        ])?;
+        Ok(())
+    })?;
+    tx.execute("DELETE FROM sync_records WHERE seq <= ?1", [through as i64])?;
+    Ok(())
+}
+
 /// Renumber the series after its first `removed` records left it: seq
 /// `n` becomes `n - removed`, each record's chain is recomputed from
 /// genesis and its envelope length for the new sequence and terminal id.
@@ -133,38 +153,24 @@ fn renumber_series(
         "UPDATE sync_records SET seq = seq - ?1",
         [PARK + removed as i64],
     )?;
-    let rows: Vec<(i64, String, String, Option<String>, String, i64)> = {
-        let mut stmt = tx.prepare(
-            "SELECT seq, record_id, kind, document_type, payload, encoded_len FROM sync_records ORDER BY seq",
-        )?;
-        let mapped = stmt.query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-            ))
-        })?;
-        mapped.collect::<rusqlite::Result<_>>()?
-    };
     let digits = |n: u64| n.to_string().len() as i64;
     let id_change = new_terminal_id.len() as i64 - old_terminal_id.len() as i64;
     let mut chain = kasa_sync_protocol::SeriesHash::GENESIS;
-    let mut update =
-        tx.prepare("UPDATE sync_records SET chain = ?1, encoded_len = ?2 WHERE seq = ?3")?;
-    for (seq, id, kind, document_type, payload, encoded_len) in rows {
-        let bad = |detail: String| SyncError::OutboxUnreadable {
-            outbox_seq: seq as u64,
-            detail,
-        };
-        let id: uuid::Uuid = id.parse().map_err(|e| bad(format!("id {id:?}: {e}")))?;
-        let kind = series::kind_from_code(&kind).ok_or_else(|| bad(format!("kind {kind:?}")))?;
-        chain = identity::chain_next(&chain, &id, kind, document_type.as_deref(), &payload);
-        let old_seq = seq as u64 + removed;
-        let len = encoded_len - digits(old_seq) + digits(seq as u64) + id_change;
-        update.execute(params![chain.0.as_slice(), len, seq])?;
-    }
+    let mut update = tx.prepare(
+        "UPDATE sync_records SET chain = ?1, encoded_len = encoded_len + ?2 WHERE seq = ?3",
+    )?;
+    let last = series::last_seq(tx)?;
+    identity::for_each_record(tx, 1, last, |record| {
+        chain = identity::chain_next(
+            &chain,
+            &record.id,
+            record.kind,
+            record.document_type.as_deref(),
+            record.payload.get(),
+        );
+        let change = digits(record.seq) - digits(record.seq + removed) + id_change;
+        update.execute(params![chain.0.as_slice(), change, record.seq as i64])?;
+        Ok(())
+    })?;
     Ok(())
 }

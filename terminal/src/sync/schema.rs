@@ -10,7 +10,8 @@
 ///   the outbox by [`crate::sync::series`]: per outbox row the document, its
 ///   stock movements and its journal entry. A row is written once, in one
 ///   transaction with the others of its outbox row, and never changed
-///   (V1 had a `confirmed` flag per row; [`V4`] replaced it).
+///   (V1 had a `confirmed` flag per row; [`V4`] replaced it; [`V5`] lets a
+///   row point into its document's stored text instead of copying it).
 /// - `sync_state`: one row: last success / error, the server's acknowledged
 ///   sequence and the master-data cursor.
 /// - `sync_master_data`: master-data changes of entities the till has no
@@ -105,4 +106,15 @@ UPDATE sync_state SET confirmed_through =
     (SELECT COALESCE(MAX(seq), 0) FROM sync_records WHERE confirmed = 1);
 DROP INDEX sync_records_unconfirmed;
 ALTER TABLE sync_records DROP COLUMN confirmed;
+";
+
+/// A record whose payload is its document's JSON or a part of it (the
+/// `document` record and its `stock_movement` records) holds the byte range
+/// of that text in `documents.payload` (`payload_from`, `payload_to`)
+/// with `payload` empty instead of a copy; journal entries keep their text
+/// in `payload`, and so do rows cut before this version (their ranges are
+/// null). See `crate::sync::series`.
+pub(crate) const V5: &str = "
+ALTER TABLE sync_records ADD COLUMN payload_from INTEGER;
+ALTER TABLE sync_records ADD COLUMN payload_to INTEGER;
 ";

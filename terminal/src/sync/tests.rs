@@ -114,7 +114,10 @@ fn a_sale_becomes_its_document_movements_and_journal_entry_once() {
     let entry: kasa_domain::journal::JournalEntry =
         serde_json::from_value(journal[1].payload.clone()).unwrap();
     assert_eq!(entry.document_id, doc.id);
-    assert_eq!(journal[1].id, series::journal_record_id(doc.id));
+    assert_eq!(
+        journal[1].id,
+        series::journal_record_id(doc.id, journal[1].created_at)
+    );
     // the stored entries chain: head office can verify them
     let entries: Vec<_> = journal
         .iter()
@@ -127,6 +130,78 @@ fn a_sale_becomes_its_document_movements_and_journal_entry_once() {
     let entries = series::unconfirmed_entries(store.conn()).unwrap();
     for (entry, record) in entries.iter().zip(&records) {
         assert_eq!(entry.encoded_len, record.encoded_len());
+    }
+}
+
+#[test]
+fn a_sale_stores_its_payload_once() {
+    let (_dir, mut store, settings) = till();
+    sell(&mut store, &settings);
+    let conn = store.conn();
+    let outbox_columns: Vec<String> = conn
+        .prepare("SELECT name FROM pragma_table_info('outbox')")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        !outbox_columns.iter().any(|c| c == "payload"),
+        "the outbox names its document: {outbox_columns:?}"
+    );
+    // the document and its movements are ranges of the document's text;
+    // only journal entries (another form of the journal row) hold text
+    let copied: i64 = conn
+        .query_row(
+            "SELECT COALESCE(SUM(length(payload)), 0) FROM sync_records
+             WHERE kind IN ('document', 'stock_movement')",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(copied, 0);
+    let referenced: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sync_records
+             WHERE payload_from IS NOT NULL AND payload_to > payload_from",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(
+        referenced, 4,
+        "shift-open document, sale document, 2 movements"
+    );
+    // and what is sent is the document's text and its parts
+    let last = series::last_seq(conn).unwrap();
+    let batch = series::load_batch(
+        conn,
+        kasa_sync_protocol::ProtocolVersion::CURRENT,
+        "T01",
+        "S001",
+        1,
+        last,
+    )
+    .unwrap();
+    let sale = batch
+        .records
+        .iter()
+        .find(|r| r.document_type.as_deref() == Some("sale") && r.kind == RecordKind::Document)
+        .unwrap();
+    let stored: String = conn
+        .query_row(
+            "SELECT payload FROM documents WHERE id = ?1",
+            [sale.id.to_string()],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(sale.payload.get(), stored);
+    for movement in batch
+        .records
+        .iter()
+        .filter(|r| r.kind == RecordKind::StockMovement)
+    {
+        assert!(stored.contains(movement.payload.get()));
     }
 }
 
@@ -442,21 +517,26 @@ fn every_record_the_till_writes_passes_the_payload_contract() {
         &mut store,
         &settings,
         &ana,
-        false,
-        cash(1_000),
-        "float",
+        crate::shift::CashMovement {
+            out_of_drawer: false,
+            amount: cash(1_000),
+            reason: "float",
+        },
         None,
         now,
     )
     .unwrap();
+    let ivan = crate::users::login_by_pin(store.conn(), "2222", now).unwrap();
     crate::shift::cash_movement(
         &mut store,
         &settings,
-        &ana,
-        true,
-        cash(500),
-        "bank",
-        Some("2222"),
+        &ivan,
+        crate::shift::CashMovement {
+            out_of_drawer: true,
+            amount: cash(500),
+            reason: "bank",
+        },
+        None,
         now,
     )
     .unwrap();
