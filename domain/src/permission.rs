@@ -30,6 +30,7 @@
 //! | CashOut               |         | ✓       | ✓     |
 //! | ApproveCount          |         | ✓       | ✓     |
 //! | ManageUsers           |         |         | ✓     |
+//! | ConfigureDevices      |         | ✓       | ✓     |
 //!
 //! A cashier's no-sale drawer opens are allowed but logged (the shift keeps
 //! them and head office flags unusual counts). Whether voiding a line needs a
@@ -78,11 +79,13 @@ pub enum Permission {
     ApproveCount,
     /// Add, change and disable users.
     ManageUsers,
+    /// Choose the till's printer, drawer, scanner and scale.
+    ConfigureDevices,
 }
 
 impl Permission {
     /// Every permission, in declaration order.
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::VoidLine,
         Permission::VoidSale,
         Permission::Return,
@@ -93,6 +96,7 @@ impl Permission {
         Permission::CashOut,
         Permission::ApproveCount,
         Permission::ManageUsers,
+        Permission::ConfigureDevices,
     ];
 
     /// Stable snake_case name (same as the serde form).
@@ -108,6 +112,7 @@ impl Permission {
             Permission::CashOut => "cash_out",
             Permission::ApproveCount => "approve_count",
             Permission::ManageUsers => "manage_users",
+            Permission::ConfigureDevices => "configure_devices",
         }
     }
 }
@@ -303,6 +308,7 @@ mod tests {
             (CashOut, false, true, true),
             (ApproveCount, false, true, true),
             (ManageUsers, false, false, true),
+            (ConfigureDevices, false, true, true),
         ];
         assert_eq!(table.len(), Permission::ALL.len());
         for (p, c, m, a) in table {

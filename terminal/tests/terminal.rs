@@ -34,3 +34,8 @@ mod receipts;
 // `kasa stock` output and `stock verify`.
 #[path = "terminal/stock_cli.rs"]
 mod stock_cli;
+
+// The CLI at its edges: missing database, closed pipe, printer address,
+// print queue, PINs.
+#[path = "terminal/cli_edges.rs"]
+mod cli_edges;

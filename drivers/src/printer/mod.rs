@@ -1,6 +1,6 @@
 //! Receipt printers: the document model ([`receipt`]), printer profiles
 //! ([`profile`]), code pages ([`codepage`]), raster text ([`raster`]),
-//! ESC/POS rendering ([`render()`]) and [`ReceiptPrinter`], which sends a
+//! ESC/POS rendering ([`render()`]), the printed text for previews ([`text`]) and [`ReceiptPrinter`], which sends a
 //! rendered receipt to a device after checking it can print.
 //!
 //! ## Printing rule
@@ -18,6 +18,7 @@ pub mod profile;
 pub mod raster;
 pub mod receipt;
 pub mod render;
+pub mod text;
 
 pub use codepage::CodePage;
 pub use profile::{Font, PaperWidth, PrinterFamily, PrinterProfile};

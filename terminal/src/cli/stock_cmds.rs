@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use super::args::{Cli, CountCommand, PoCommand};
-use super::commands::{now, open, parse_json};
+use super::commands::{login, now, open, parse_json};
 use super::read_input;
 use super::render::Printer;
 use crate::error::TerminalError;
@@ -18,11 +18,11 @@ use crate::users::{self, UserError};
 pub(super) fn receive(
     cli: &Cli,
     file: &Path,
-    pin: &str,
+    pin: Option<&str>,
     out: &Printer,
 ) -> Result<(), TerminalError> {
     let mut store = open(cli)?;
-    let user = users::login_by_pin(store.conn(), pin, now())?;
+    let user = login(&store, pin, "the receiving user's")?;
     let request = stock::parse_receive_request(&read_input(file)?)?;
     let outcome = stock::receive(&mut store, &request, &user.login)?;
     out.show(&outcome, || {
@@ -55,7 +55,7 @@ pub(super) fn count(cli: &Cli, action: &CountCommand, out: &Printer) -> Result<(
             blind,
             pin,
         } => {
-            let user = users::login_by_pin(store.conn(), pin, now())?;
+            let user = login(&store, pin.as_deref(), "the counting user's")?;
             let list: Vec<String> = items
                 .as_deref()
                 .unwrap_or("")
@@ -107,7 +107,7 @@ pub(super) fn count(cli: &Cli, action: &CountCommand, out: &Printer) -> Result<(
             });
         }
         CountCommand::Approve { session, pin } => {
-            let user = users::login_by_pin(store.conn(), pin, now())?;
+            let user = login(&store, pin.as_deref(), "the approving manager's")?;
             let operator = user.operator();
             authorize(&operator, Permission::ApproveCount, None).map_err(UserError::from)?;
             let approved = stock::count_approve(&mut store, session, &operator)?;
