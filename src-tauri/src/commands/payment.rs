@@ -113,7 +113,7 @@ pub fn reprint_last(state: State<'_, AppState>) -> ApiResult<PrintOutcome> {
             "the last receipt was not queued for a printer — choose a printer in Devices first",
         )
     })?;
-    let id = state.devices.queue.reprint(job)?;
+    let id = state.devices.spool.reprint(job)?;
     Ok(PrintOutcome {
         job_id: Some(id),
         state: "queued".to_string(),

@@ -17,7 +17,7 @@ use kasa_drivers::scale::ScaleProtocol;
 use kasa_drivers::transport::DeviceUri;
 use serde::{Deserialize, Serialize};
 
-use kasa_domain::permission::{Operator, Permission, authorize};
+use kasa_domain::permission::{ManagerApproval, Operator, Permission, authorize};
 
 use super::DeviceError;
 
@@ -129,9 +129,15 @@ impl DeviceConfig {
     }
 
     /// Check the choices and save them atomically (temporary file, then
-    /// rename) when `by` may configure devices; nothing is written otherwise.
-    pub fn save(&self, path: &Path, by: &Operator) -> Result<()> {
-        authorize(by, Permission::ConfigureDevices, None)?;
+    /// rename) when `by` may configure devices, or a manager approved it;
+    /// nothing is written otherwise.
+    pub fn save(
+        &self,
+        path: &Path,
+        by: &Operator,
+        approval: Option<&ManagerApproval>,
+    ) -> Result<()> {
+        authorize(by, Permission::ConfigureDevices, approval)?;
         self.validate()?;
         let failed = |e: &dyn std::fmt::Display| DeviceError::Save {
             path: path.display().to_string(),
@@ -202,13 +208,17 @@ mod tests {
             printer: Some("tcp://10.0.0.9:9100".into()),
             ..DeviceConfig::default()
         };
-        let err = c
-            .save(&path, &Operator::new("ana", Role::Cashier))
-            .unwrap_err();
+        let cashier = Operator::new("ana", Role::Cashier);
+        let err = c.save(&path, &cashier, None).unwrap_err();
         assert_eq!(err.code(), "permission.needs_manager");
+        let another_cashier = ManagerApproval::new("vera", Role::Cashier);
+        c.save(&path, &cashier, Some(&another_cashier)).unwrap_err();
         assert!(!path.exists());
-        c.save(&path, &Operator::new("root", Role::Admin)).unwrap();
+        let boris = ManagerApproval::new("boris", Role::Manager);
+        c.save(&path, &cashier, Some(&boris)).unwrap();
         assert_eq!(DeviceConfig::load(&path), c);
+        c.save(&path, &Operator::new("root", Role::Admin), None)
+            .unwrap();
     }
 
     #[test]
@@ -226,7 +236,7 @@ mod tests {
             scale_protocol: Some("cas".into()),
         };
         c.validate().unwrap();
-        c.save(&path, &manager()).unwrap();
+        c.save(&path, &manager(), None).unwrap();
         assert_eq!(DeviceConfig::load(&path), c);
         assert_eq!(c.scale_protocol().unwrap(), ScaleProtocol::CasContinuous);
         match c.drawer_connection().unwrap() {

@@ -2,7 +2,8 @@
 //! app alike: the saved choices ([`config`]), the receipt printer's one
 //! print spool ([`spool`], with the one [`PrintOutcome`]), what a device
 //! reports now ([`status`]), the serial scanner and scale owners
-//! ([`serial`]) and the on-screen receipt preview ([`preview`]).
+//! ([`serial`]), the on-screen receipt preview ([`preview`]), and all of
+//! them together for a running till ([`till`], the desktop app's).
 //!
 //! Hardware itself is `kasa_drivers`; this layer knows the till: where its
 //! spool lives (beside the database, so every program that opens the till
@@ -15,6 +16,7 @@ pub mod preview;
 pub mod serial;
 pub mod spool;
 pub mod status;
+pub mod till;
 
 use kasa_domain::ErrorCode;
 use kasa_domain::permission::PermissionDenied;
@@ -24,6 +26,7 @@ use kasa_drivers::queue::QueueError;
 pub use config::{DeviceConfig, DrawerChoice};
 pub use spool::{PrintFailure, PrintOutcome, PrintState, TillSpool};
 pub use status::DeviceStatus;
+pub use till::TillDevices;
 
 /// Errors of the till's devices, each with a stable code.
 #[derive(Debug, thiserror::Error)]

@@ -77,6 +77,18 @@ pub struct PrintOutcome {
     pub error: Option<PrintFailure>,
 }
 
+impl PrintOutcome {
+    /// Nothing was queued because of `e`.
+    pub fn refused(e: &DeviceError) -> PrintOutcome {
+        use kasa_domain::ErrorCode;
+        PrintOutcome {
+            job: None,
+            state: PrintState::Failed,
+            error: failure(e.code(), e.to_string()),
+        }
+    }
+}
+
 /// The till's print spool.
 #[derive(Debug)]
 pub struct TillSpool {
@@ -261,6 +273,35 @@ impl TillSpool {
         Ok(self.queue.reprint(id)?)
     }
 
+    /// Take over the jobs still to print from an older spool at `old` (the
+    /// desktop app's `<data-dir>/print-queue` before the till had one
+    /// spool): each is queued here in its order, then `old` is renamed to
+    /// `<old>.adopted` (kept, not deleted). Returns how many were taken.
+    pub fn adopt(&self, old: &Path) -> Result<usize, DeviceError> {
+        if !old.is_dir() {
+            return Ok(0);
+        }
+        let legacy = PrintQueue::open(old, QueueConfig::default())?;
+        let mut taken = 0;
+        for job in legacy.jobs() {
+            if matches!(job.state, JobState::Printed { .. }) {
+                continue;
+            }
+            let uri = DeviceUri::parse(&job.printer)?;
+            self.queue
+                .enqueue(&uri, job.profile, job.payload, job.copy)?;
+            taken += 1;
+        }
+        drop(legacy);
+        let mut aside = old.as_os_str().to_os_string();
+        aside.push(".adopted");
+        std::fs::rename(old, &aside).map_err(|e| DeviceError::Save {
+            path: old.display().to_string(),
+            detail: e.to_string(),
+        })?;
+        Ok(taken)
+    }
+
     /// Delete a queued or failed job: it will not be printed.
     pub fn drop_job(&self, id: u64) -> Result<(), DeviceError> {
         Ok(self.queue.remove(id)?)
@@ -271,5 +312,40 @@ fn config(timeouts: Timeouts) -> QueueConfig {
     QueueConfig {
         timeouts,
         ..QueueConfig::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kasa_drivers::queue::JobPayload;
+
+    use super::*;
+
+    #[test]
+    fn an_older_spools_waiting_jobs_are_adopted_in_order_and_the_old_spool_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let old = dir.path().join("print-queue");
+        let uri = DeviceUri::parse("tcp://127.0.0.1:9").unwrap();
+        {
+            let legacy = PrintQueue::open(&old, QueueConfig::default()).unwrap();
+            for (text, copy) in [("one", false), ("two", true)] {
+                let payload = JobPayload::Bytes {
+                    bytes: text.as_bytes().to_vec(),
+                };
+                legacy
+                    .enqueue(&uri, default_profile(), payload, copy)
+                    .unwrap();
+            }
+        }
+        let spool = TillSpool::open(&dir.path().join("kasa.db"), Timeouts::default()).unwrap();
+        assert_eq!(spool.adopt(&old).unwrap(), 2);
+        let jobs = spool.jobs();
+        assert_eq!(
+            jobs.iter().map(|j| (j.state, j.copy)).collect::<Vec<_>>(),
+            [("queued", false), ("queued", true)]
+        );
+        assert!(!old.exists() && dir.path().join("print-queue.adopted").is_dir());
+        assert_eq!(spool.adopt(&old).unwrap(), 0, "once only");
+        assert_eq!(spool.dir(), dir.path().join("kasa.db.print-queue"));
     }
 }
