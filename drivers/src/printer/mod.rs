@@ -14,6 +14,7 @@
 
 pub mod codepage;
 mod escpos_backend;
+pub mod glyphs;
 pub mod profile;
 pub mod raster;
 pub mod receipt;
