@@ -134,7 +134,7 @@ async function main() {
     await d.click("#devices-save");
     // The cashier may not change the devices alone: a manager approves.
     await d.waitVisible("#manager-pin");
-    await d.keys("9999", 0);
+    await d.keys("9999", HUMAN_MS); // typed, not a scan: a dialog refuses scans
     await d.press("Enter");
     await d.waitFor(
       "the scanner and the scale to be ready",
