@@ -248,6 +248,15 @@ impl TillSpool {
         }
     }
 
+    /// Wait up to `timeout_ms` for job `id` to be printed (the worker's
+    /// work); true when it was.
+    pub fn wait_printed(&self, id: u64, timeout_ms: u64) -> bool {
+        let printed = |j: &PrintJob| matches!(j.state, JobState::Printed { .. });
+        self.queue
+            .wait_for(id, timeout_ms, printed)
+            .is_some_and(|j| printed(&j))
+    }
+
     /// Every job, oldest first.
     pub fn jobs(&self) -> Vec<SpoolJob> {
         self.queue.jobs().iter().map(SpoolJob::from).collect()

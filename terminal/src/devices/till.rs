@@ -123,3 +123,51 @@ impl TillDevices {
         status::open_drawer(&self.config())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use kasa_domain::ErrorCode;
+    use kasa_domain::permission::Role;
+    use kasa_drivers::printer::TextStyle;
+
+    use super::*;
+    use crate::devices::PrintState;
+
+    #[test]
+    fn a_cashier_saves_devices_only_with_a_managers_approval_and_receipts_go_to_the_printer() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("kasa.db");
+        let config_path = dir.path().join("devices.json");
+        let devices = TillDevices::open(&db, &config_path, None).unwrap();
+        let mut receipt = Receipt::new();
+        receipt.text("Kasa", TextStyle::centered());
+        assert_eq!(devices.print(receipt.clone()).state, PrintState::NoPrinter);
+
+        let out = dir.path().join("receipt.bin");
+        let choices = DeviceConfig {
+            printer: Some(format!("file://{}", out.display())),
+            ..DeviceConfig::default()
+        };
+        let cashier = Operator::new("ana", Role::Cashier);
+        let err = devices
+            .save_config(choices.clone(), &cashier, None)
+            .unwrap_err();
+        assert_eq!(err.code(), "permission.needs_manager");
+        assert_eq!(devices.config(), DeviceConfig::default(), "nothing applied");
+        let boris = ManagerApproval::new("boris", Role::Manager);
+        devices
+            .save_config(choices.clone(), &cashier, Some(&boris))
+            .unwrap();
+        assert_eq!(DeviceConfig::load(&config_path), choices);
+
+        let outcome = devices.print(receipt);
+        assert_eq!(outcome.state, PrintState::Queued);
+        assert!(devices.spool.wait_printed(outcome.job.unwrap(), 10_000));
+        assert!(
+            std::fs::read(&out)
+                .unwrap()
+                .windows(4)
+                .any(|w| w == b"Kasa")
+        );
+    }
+}
