@@ -132,6 +132,10 @@ async function main() {
       [`serial://${scanner.host}?baud=9600`, `serial://${scale.host}?baud=9600`],
     );
     await d.click("#devices-save");
+    // The cashier may not change the devices alone: a manager approves.
+    await d.waitVisible("#manager-pin");
+    await d.keys("9999", HUMAN_MS); // typed, not a scan: a dialog refuses scans
+    await d.press("Enter");
     await d.waitFor(
       "the scanner and the scale to be ready",
       "return document.getElementById('state-scanner')?.dataset.state === 'ready' && document.getElementById('state-scale')?.dataset.state === 'ready';",

@@ -31,6 +31,7 @@
 //! | CashOut               |         | ✓       | ✓     |
 //! | ApproveCount          |         | ✓       | ✓     |
 //! | ManageUsers           |         |         | ✓     |
+//! | ConfigureDevices      |         | ✓       | ✓     |
 //!
 //! A cashier's no-sale drawer opens are allowed but logged (the shift keeps
 //! them and head office flags unusual counts). Whether voiding a line needs a
@@ -81,11 +82,13 @@ pub enum Permission {
     Receive,
     /// Add, change and disable users.
     ManageUsers,
+    /// Choose the till's printer, drawer, scanner and scale.
+    ConfigureDevices,
 }
 
 impl Permission {
     /// Every permission, in declaration order.
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::VoidLine,
         Permission::VoidSale,
         Permission::Return,
@@ -97,6 +100,7 @@ impl Permission {
         Permission::ApproveCount,
         Permission::Receive,
         Permission::ManageUsers,
+        Permission::ConfigureDevices,
     ];
 
     /// Stable snake_case name (same as the serde form).
@@ -113,6 +117,7 @@ impl Permission {
             Permission::ApproveCount => "approve_count",
             Permission::Receive => "receive",
             Permission::ManageUsers => "manage_users",
+            Permission::ConfigureDevices => "configure_devices",
         }
     }
 }
@@ -309,6 +314,7 @@ mod tests {
             (ApproveCount, false, true, true),
             (Receive, true, true, true),
             (ManageUsers, false, false, true),
+            (ConfigureDevices, false, true, true),
         ];
         assert_eq!(table.len(), Permission::ALL.len());
         for (p, c, m, a) in table {

@@ -174,7 +174,7 @@ fn describe_status(uri: &str, s: &PrinterStatus) -> String {
         PaperState::NearEnd => "near end",
         PaperState::Out => "out",
     };
-    let fault = s.error.map_or("none".to_string(), |f| format!("{f:?}"));
+    let fault = s.error.map_or("none", |f| f.describe());
     format!(
         "printer {uri}\n  online: {}\n  cover: {}\n  paper: {paper}\n  drawer: {}\n  fault: {fault}\n",
         if s.online { "yes" } else { "no" },

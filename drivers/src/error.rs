@@ -103,9 +103,19 @@ pub enum DriverError {
 
     /// The device URI cannot be parsed.
     #[error(
-        "invalid device URI `{uri}`: {reason} — see kasa_drivers::transport for the syntax (e.g. tcp://192.168.1.50:9100)"
+        "`{uri}` is not a device address: {reason} — write it as tcp://192.168.1.50:9100 (network printer), serial:///dev/ttyUSB0?baud=9600 (serial port), usb://04b8:0e15 (USB printer by vendor:product id) or file:///tmp/receipt.bin (a file)"
     )]
     InvalidUri { uri: String, reason: String },
+
+    /// The network name of a device cannot be looked up (DNS).
+    #[error(
+        "the name `{host}` of {device} could not be found on the network ({detail}) — check how the name is spelled, or use the device's IP address (e.g. tcp://192.168.1.50:9100)"
+    )]
+    UnknownHost {
+        device: String,
+        host: String,
+        detail: String,
+    },
 }
 
 impl DriverError {
@@ -121,6 +131,7 @@ impl DriverError {
             DriverError::CoverOpen { .. } => "printer.cover_open",
             DriverError::Device(_) => "device.error",
             DriverError::InvalidUri { .. } => "device.invalid_uri",
+            DriverError::UnknownHost { .. } => "device.unknown_host",
         }
     }
 
@@ -286,6 +297,11 @@ mod tests {
             DriverError::InvalidUri {
                 uri: "d".into(),
                 reason: "x".into(),
+            },
+            DriverError::UnknownHost {
+                device: "d".into(),
+                host: "h".into(),
+                detail: "x".into(),
             },
         ];
         let mut codes: Vec<_> = all.iter().map(|e| e.code()).collect();

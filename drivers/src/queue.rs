@@ -14,6 +14,10 @@
 //! `max_attempts`. [`PrintQueue::retry`] puts a failed job back.
 //! [`PrintQueue::enqueue`] only writes the job file and wakes the worker; it
 //! never touches the printer, so a dead printer never blocks the till.
+//! [`PrintQueue::print_in_order`] prints on the caller's thread what is
+//! queued for a printer up to a job, oldest first ([`in_order`]); a job is
+//! deleted with [`PrintQueue::remove`]. Ids are claimed on disk, so two
+//! processes sharing a spool never give two jobs one id.
 //! The worker thread prints jobs one at a time, per printer in id order
 //! (a later receipt never overtakes an earlier one on the same printer;
 //! jobs for other printers are not held up).
@@ -42,6 +46,7 @@
 //! A reprint is a new job with `copy = true`; when it prints, a
 //! `*** COPY / КОПИЕ ***` banner is put in front of it ([`copy_banner`]).
 
+mod in_order;
 mod spool;
 
 use std::collections::{BTreeMap, HashSet};
@@ -170,7 +175,9 @@ pub enum QueueError {
         "print queue storage failed at {path}: {detail} — check disk space and permissions of the spool directory"
     )]
     Io { path: String, detail: String },
-    #[error("print job {id} does not exist — list the queue to see current jobs")]
+    #[error(
+        "print job {id} does not exist — list the print queue (`kasa print-queue list`, or Devices in the app) to see the current jobs"
+    )]
     NoSuchJob { id: u64 },
     #[error("print job {id} is {state} — only queued or failed jobs can be printed or retried")]
     WrongState { id: u64, state: &'static str },
@@ -327,7 +334,12 @@ impl PrintQueue {
         copy: bool,
     ) -> Result<u64, QueueError> {
         let mut state = self.shared.lock();
-        let id = state.next_id;
+        // Another process (the `kasa` CLI beside the desktop app) may have
+        // taken ids since this queue was opened: claim a free one on disk.
+        let mut id = state.next_id;
+        while !self.shared.spool.claim(id)? {
+            id += 1;
+        }
         let now = now_ms();
         let job = PrintJob {
             id,

@@ -56,6 +56,26 @@ pub enum PrinterFault {
     AutoRecoverable,
 }
 
+impl PrinterFault {
+    /// The fault and what to do, in a shop's words.
+    pub fn describe(self) -> &'static str {
+        match self {
+            PrinterFault::Mechanical => {
+                "a mechanical fault (paper jam or print head) — open the cover, clear the paper and close it"
+            }
+            PrinterFault::Autocutter => {
+                "the paper cutter is stuck — switch the printer off, free the cutter and switch it on"
+            }
+            PrinterFault::Unrecoverable => {
+                "a fault that needs the printer switched off and on again (or a service visit)"
+            }
+            PrinterFault::AutoRecoverable => {
+                "a passing fault (print head too hot or low voltage) — wait a minute"
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum DrawerSense {
     #[default]
@@ -91,7 +111,8 @@ impl PrinterStatus {
             Some(DriverError::PaperOut { device })
         } else if let Some(fault) = self.error {
             Some(DriverError::Device(format!(
-                "{device}: printer reports {fault:?} error"
+                "printer {device} reports {}",
+                fault.describe()
             )))
         } else if !self.online {
             Some(DriverError::Offline {

@@ -83,6 +83,16 @@ api_error_from!(
     kasa_terminal::documents::DocumentError,
 );
 
+impl From<kasa_terminal::devices::DeviceError> for ApiError {
+    fn from(e: kasa_terminal::devices::DeviceError) -> Self {
+        let mut api = ApiError::of(&e);
+        if let kasa_terminal::devices::DeviceError::Denied(d) = &e {
+            api.permission = Some(d.permission.name().to_string());
+        }
+        api
+    }
+}
+
 impl From<kasa_drivers::error::DriverError> for ApiError {
     fn from(e: kasa_drivers::error::DriverError) -> Self {
         ApiError::new(e.code(), e.to_string())

@@ -62,7 +62,7 @@ impl AppState {
             );
             api
         })?;
-        let devices = Arc::new(Devices::open(data_dir, demo)?);
+        let devices = Arc::new(Devices::open(data_dir, &db, demo)?);
         let sync = TillSync::new(
             &db,
             kasa_terminal::sync::SyncOptions::default(),

@@ -75,6 +75,18 @@ pub enum TerminalError {
         /// The first difference.
         first: String,
     },
+    /// A command needs a PIN and none was given (no `--pin`, no
+    /// environment variable, not at a terminal to ask).
+    #[error(
+        "the {who} PIN is needed — pass `--pin -` and the PIN on stdin, set ${env}, \
+         or run the command at a terminal to be asked for it"
+    )]
+    PinRequired {
+        /// The environment variable that would have been read.
+        env: &'static str,
+        /// Whose PIN.
+        who: String,
+    },
     /// A device command failed.
     #[error("{message}")]
     Device {
@@ -100,6 +112,7 @@ impl ErrorCode for TerminalError {
             TerminalError::Input { .. } => "input.invalid",
             TerminalError::Io { .. } => "io.failed",
             TerminalError::Device { code, .. } => code,
+            TerminalError::PinRequired { .. } => "auth.pin_required",
             TerminalError::StockCacheDiffers { .. } => "stock.cache_differs",
         }
     }

@@ -5,6 +5,7 @@
 
 pub mod catalog;
 pub mod cli;
+pub mod devices;
 pub mod documents;
 pub mod error;
 pub mod sale;

@@ -38,3 +38,7 @@ mod stock_cli;
 // The CLI's approvals through the till session.
 #[path = "terminal/approvals_cli.rs"]
 mod approvals_cli;
+// The CLI at its edges: missing database, closed pipe, printer address,
+// print queue, PINs.
+#[path = "terminal/cli_edges.rs"]
+mod cli_edges;

@@ -84,7 +84,8 @@ export const api = {
   syncEnrol: (server_url: string, code: string) => call<T.SyncStatusView>("sync_enrol", { server_url, code }),
   printerStatus: () => call<T.DeviceStatusView>("printer_status"),
   deviceSettings: () => call<T.DeviceSettingsView>("device_settings"),
-  saveDevices: (choices: T.DeviceChoicesView) => call<T.DeviceSettingsView>("save_devices", { choices }),
+  saveDevices: (choices: T.DeviceChoicesView, approval_pin: string | null) =>
+    call<T.DeviceSettingsView>("save_devices", { choices, approval_pin }),
   deviceTestPrint: () => call<T.PrintOutcome>("device_test_print"),
   deviceOpenDrawer: () => call<null>("device_open_drawer"),
   readScale: () => call<T.WeightView>("read_scale"),

@@ -1,6 +1,6 @@
 //! Receipt printers: the document model ([`receipt`]), printer profiles
 //! ([`profile`]), code pages ([`codepage`]), raster text ([`raster`]),
-//! ESC/POS rendering ([`render()`]) and [`ReceiptPrinter`], which sends a
+//! ESC/POS rendering ([`render()`]), the printed text for previews ([`text`]) and [`ReceiptPrinter`], which sends a
 //! rendered receipt to a device after checking it can print.
 //!
 //! ## Printing rule
@@ -14,10 +14,12 @@
 
 pub mod codepage;
 mod escpos_backend;
+pub mod glyphs;
 pub mod profile;
 pub mod raster;
 pub mod receipt;
 pub mod render;
+pub mod text;
 
 pub use codepage::CodePage;
 pub use profile::{Font, PaperWidth, PrinterFamily, PrinterProfile};

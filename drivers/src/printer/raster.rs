@@ -6,13 +6,14 @@
 //! printers overflow their receive buffer on taller `GS v 0` images.
 //! Text is drawn with `fontdue` at a pixel size matching the printer font
 //! (24 px for font A, doubled for double height), coverage ≥ 50 % is a
-//! black dot, bold is a one-dot horizontal smear.
+//! black dot, bold is a one-dot horizontal smear. Only the glyphs a line
+//! draws are loaded ([`super::glyphs`]).
 #![allow(
     clippy::float_arithmetic,
     reason = "glyph metrics are f32 pixels, not money"
 )]
 
-use std::sync::OnceLock;
+use super::glyphs::font_for;
 
 /// The bundled font (licence in `drivers/assets/LICENSE-DejaVu.txt`).
 pub const FONT_TTF: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
@@ -94,17 +95,9 @@ impl Bitmap {
     }
 }
 
-fn font() -> &'static fontdue::Font {
-    static FONT: OnceLock<fontdue::Font> = OnceLock::new();
-    FONT.get_or_init(|| {
-        fontdue::Font::from_bytes(FONT_TTF, fontdue::FontSettings::default())
-            .unwrap_or_else(|e| panic!("bundled DejaVuSans.ttf must parse: {e}"))
-    })
-}
-
 /// Whether the bundled font can draw `c`.
 pub fn font_has_glyph(c: char) -> bool {
-    font().has_glyph(c)
+    super::glyphs::has_glyph(c)
 }
 
 /// Where a text segment goes on a raster line.
@@ -131,9 +124,10 @@ pub struct RasterText {
 /// Width in dots of `text` drawn with `opts`.
 pub fn text_width(text: &str, opts: RasterText) -> u16 {
     let px = f32::from(opts.size_px);
+    let font = font_for(text.chars());
     let w: f32 = text
         .chars()
-        .map(|c| font().metrics(c, px).advance_width)
+        .map(|c| font.metrics(c, px).advance_width)
         .sum();
     let w = w.ceil() as u16 + u16::from(opts.bold);
     if opts.double_width {
@@ -145,7 +139,7 @@ pub fn text_width(text: &str, opts: RasterText) -> u16 {
 
 /// Draws one line of segments into a bitmap `width_dots` wide.
 pub fn rasterize_line(width_dots: u16, segments: &[(String, Anchor)], opts: RasterText) -> Bitmap {
-    let f = font();
+    let f = font_for(segments.iter().flat_map(|(text, _)| text.chars()));
     let px = f32::from(opts.size_px);
     let (ascent, descent) = f
         .horizontal_line_metrics(px)

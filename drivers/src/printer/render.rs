@@ -126,7 +126,7 @@ fn render_block(w: &mut EscPosWriter, block: &Block, profile: &PrinterProfile) {
     }
 }
 
-fn effective_cols(cols: usize, style: TextStyle) -> usize {
+pub(super) fn effective_cols(cols: usize, style: TextStyle) -> usize {
     if style.double_width {
         (cols / 2).max(1)
     } else {

@@ -56,9 +56,13 @@ impl Spool {
             if !(name.starts_with("job-") && name.ends_with(".json")) {
                 continue;
             }
-            let parsed = fs::read(&path)
-                .ok()
-                .and_then(|bytes| serde_json::from_slice::<PrintJob>(&bytes).ok());
+            let bytes = fs::read(&path).ok();
+            if bytes.as_ref().is_some_and(Vec::is_empty) {
+                // Claimed by `claim` and not written yet (or the claimer
+                // died first): no job, and the id stays taken.
+                continue;
+            }
+            let parsed = bytes.and_then(|bytes| serde_json::from_slice::<PrintJob>(&bytes).ok());
             match parsed {
                 Some(job) => jobs.push(job),
                 None => {
@@ -94,6 +98,17 @@ impl Spool {
         File::open(&self.dir)
             .and_then(|d| d.sync_all())
             .map_err(|e| io_error(&self.dir, e))
+    }
+
+    /// Claims `id` for a new job by creating its file exclusively; false
+    /// when a job (of this or another process) already has it.
+    pub(super) fn claim(&self, id: u64) -> Result<bool, QueueError> {
+        let path = self.path_of(id);
+        match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+            Err(e) => Err(io_error(&path, e)),
+        }
     }
 
     /// Deletes a job's file.

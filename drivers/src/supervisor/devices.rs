@@ -175,6 +175,15 @@ fn copy_error(e: &DriverError) -> DriverError {
             uri: uri.clone(),
             reason: reason.clone(),
         },
+        DriverError::UnknownHost {
+            device,
+            host,
+            detail,
+        } => DriverError::UnknownHost {
+            device: device.clone(),
+            host: host.clone(),
+            detail: detail.clone(),
+        },
     }
 }
 

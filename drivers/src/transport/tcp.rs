@@ -1,7 +1,8 @@
 //! Raw TCP ("port 9100") transport over `std::net::TcpStream`.
 //!
 //! Every resolved address is tried in turn within `connect_ms` each. An
-//! unresolvable host is `NotFound`; refused/unreachable is `Offline`. Nagle is
+//! unresolvable host is `UnknownHost` (a name, not a cable, is wrong);
+//! refused/unreachable is `Offline`. Nagle is
 //! switched off so a short status query goes out at once.
 
 use std::io::{Read, Write};
@@ -26,9 +27,10 @@ impl TcpTransport {
         };
         let addrs: Vec<_> = (host, port)
             .to_socket_addrs()
-            .map_err(|e| DriverError::NotFound {
+            .map_err(|e| DriverError::UnknownHost {
                 device: device.clone(),
-                detail: format!("cannot resolve host: {e}"),
+                host: host.to_string(),
+                detail: e.to_string(),
             })?
             .collect();
         let mut last = None;
@@ -52,9 +54,10 @@ impl TcpTransport {
         }
         Err(match last {
             Some(e) => DriverError::from_io(&device, "connecting", timeouts.connect_ms, &e),
-            None => DriverError::NotFound {
+            None => DriverError::UnknownHost {
                 device: device.clone(),
-                detail: "host resolves to no address".into(),
+                host: host.to_string(),
+                detail: "the name has no address".into(),
             },
         })
     }
@@ -115,10 +118,16 @@ mod tests {
     }
 
     #[test]
-    fn unknown_host_is_not_found() {
+    fn an_unknown_host_name_is_said_as_such_not_as_a_cable() {
         let err =
             TcpTransport::connect("no-such-host.invalid", 9100, Timeouts::default()).unwrap_err();
-        assert_eq!(err.code(), "device.not_found", "{err}");
+        assert_eq!(err.code(), "device.unknown_host", "{err}");
+        let message = err.to_string();
+        assert!(
+            message.contains("`no-such-host.invalid`") && message.contains("could not be found"),
+            "{message}"
+        );
+        assert!(!message.contains("cable"), "{message}");
     }
 
     #[test]

@@ -15,7 +15,9 @@ use kasa_domain::product::Unit;
 use kasa_drivers::printer::{Receipt, TextStyle};
 use tauri::State;
 
-use crate::devices::{DeviceConfig, Devices, DrawerChoice};
+use kasa_terminal::devices::{DeviceConfig, DrawerChoice};
+
+use crate::devices::Devices;
 use crate::dto::{
     DeviceChoicesView, DeviceSettingsView, DiscoveredDevice, PrintOutcome, SaleView, WeightView,
 };
@@ -122,13 +124,22 @@ pub fn device_settings(state: State<'_, AppState>) -> ApiResult<DeviceSettingsVi
     })
 }
 
-/// Save the device choices (checked first; applied at once).
+/// Save the device choices (who may, and the choices, are checked first;
+/// applied at once). A cashier needs a manager's approval PIN.
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn save_devices(
     state: State<'_, AppState>,
     choices: DeviceChoicesView,
+    approval_pin: Option<String>,
 ) -> ApiResult<DeviceSettingsView> {
-    state.devices.save_config(config_of(choices)?)?;
+    let permission = kasa_domain::permission::Permission::ConfigureDevices;
+    let (by, approval) =
+        state
+            .till()
+            .approval_for(permission, approval_pin.as_deref(), crate::state::now())?;
+    state
+        .devices
+        .save_config(config_of(choices)?, &by, approval.as_ref())?;
     device_settings(state)
 }
 
@@ -149,7 +160,7 @@ pub fn device_test_print(state: State<'_, AppState>) -> ApiResult<PrintOutcome> 
 /// Open the cash drawer the way it is configured.
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn device_open_drawer(state: State<'_, AppState>) -> ApiResult<()> {
-    state.devices.open_drawer()
+    Ok(state.devices.open_drawer()?)
 }
 
 /// A stable weight from the scale (the Devices screen's "weigh").

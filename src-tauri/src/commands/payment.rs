@@ -59,7 +59,7 @@ pub fn last_receipt(state: State<'_, AppState>) -> ApiResult<Option<ReceiptView>
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn reprint_last(state: State<'_, AppState>) -> ApiResult<PrintOutcome> {
     let job = state.till().last_print_job()?;
-    let job_id = Some(state.devices.queue.reprint(job)?);
+    let job_id = Some(state.devices.spool.reprint(job)?);
     Ok(PrintOutcome {
         job_id,
         state: "queued".to_string(),

@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Kasa till administration: set up a till, import the catalog, run shifts,
 /// sell and return from scripts, receive and count stock, verify the journal.
 #[derive(Debug, Parser)]
-#[command(name = "kasa", version, max_term_width = 100)]
+#[command(name = "kasa", version, max_term_width = 100, after_help = PIN_HELP)]
 pub struct Cli {
     /// The till database (created by `init`); default $KASA_DB, else
     /// ./kasa.sqlite.
@@ -20,6 +20,12 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+/// How PINs are given, shown under `kasa --help`.
+const PIN_HELP: &str = "PINs: without --pin, kasa reads $KASA_PIN (a manager's approval: \
+$KASA_APPROVAL_PIN), else asks for it without echo when run at a terminal. `--pin -` reads \
+the PIN from the first line of stdin. `--pin 1234` works for scripts, but the PIN then stays \
+in the shell history and other users can see it in the process list.";
 
 impl Cli {
     /// The database path: `--db`, else `$KASA_DB`, else `./kasa.sqlite`.
@@ -59,8 +65,9 @@ pub enum Command {
         /// The sale script.
         file: PathBuf,
         /// Print the receipt after the sale is committed, e.g.
-        /// `tcp://192.168.1.50:9100` or `file:///tmp/receipt.bin` (a printer
-        /// problem never undoes the sale: the receipt stays queued).
+        /// `tcp://192.168.1.50:9100` or `file:///tmp/receipt.bin`. The
+        /// address is checked before the sale; a printer problem never
+        /// undoes the sale: the receipt stays queued.
         #[arg(long)]
         print: Option<String>,
     },
@@ -73,6 +80,12 @@ pub enum Command {
         /// Printer URI (`tcp://…`, `serial://…`, `usb://…`, `file://…`).
         #[arg(long)]
         printer: String,
+    },
+    /// The receipt print queue of this till: what waits for a printer.
+    PrintQueue {
+        /// Action.
+        #[command(subcommand)]
+        action: PrintQueueCommand,
     },
     /// Sell the same script again and again, printing each completed
     /// document number after its commit (for crash and load tests).
@@ -99,9 +112,9 @@ pub enum Command {
     Receive {
         /// The delivery.
         file: PathBuf,
-        /// The receiving user's PIN.
+        /// The receiving user's PIN (see "PINs" in `kasa --help`).
         #[arg(long)]
-        pin: String,
+        pin: Option<String>,
     },
     /// Purchase orders.
     Po {
@@ -145,6 +158,24 @@ pub enum Command {
     /// `printer status`, `scale read` (from kasa-drivers).
     #[command(flatten)]
     Device(kasa_drivers::cli::DeviceCommand),
+}
+
+/// `kasa print-queue …`.
+#[derive(Debug, Subcommand)]
+pub enum PrintQueueCommand {
+    /// Every job: waiting, printed, failed.
+    List,
+    /// Print a waiting or failed job now (after what waits before it for
+    /// the same printer).
+    Retry {
+        /// Job id (from `list`).
+        job: u64,
+    },
+    /// Delete a waiting or failed job: it will not be printed.
+    Drop {
+        /// Job id (from `list`).
+        job: u64,
+    },
 }
 
 /// `kasa init`.
@@ -211,9 +242,10 @@ pub enum UserCommand {
         /// cashier, manager or admin.
         #[arg(long)]
         role: String,
-        /// 4–8 digit PIN.
+        /// The new user's 4–8 digit PIN (`-` = first line of stdin; else
+        /// $KASA_PIN; else asked for without echo).
         #[arg(long)]
-        pin: String,
+        pin: Option<String>,
     },
     /// List users.
     List,
@@ -231,7 +263,7 @@ pub enum ShiftCommand {
         float: String,
         /// The opening user's PIN.
         #[arg(long)]
-        pin: String,
+        pin: Option<String>,
     },
     /// Put cash into the drawer.
     CashIn(CashArgs),
@@ -241,7 +273,7 @@ pub enum ShiftCommand {
     NoSale {
         /// The user's PIN.
         #[arg(long)]
-        pin: String,
+        pin: Option<String>,
         /// Why.
         #[arg(long, default_value = "")]
         reason: String,
@@ -258,7 +290,7 @@ pub enum ShiftCommand {
         blind: bool,
         /// The closing user's PIN.
         #[arg(long)]
-        pin: String,
+        pin: Option<String>,
     },
 }
 
@@ -273,8 +305,9 @@ pub struct CashArgs {
     pub reason: String,
     /// The user's PIN.
     #[arg(long)]
-    pub pin: String,
-    /// A manager's PIN when the user may not do it alone.
+    pub pin: Option<String>,
+    /// A manager's PIN when the user may not do it alone (`-` = a line of
+    /// stdin; else $KASA_APPROVAL_PIN).
     #[arg(long)]
     pub approval_pin: Option<String>,
 }
@@ -302,7 +335,7 @@ pub enum CountCommand {
         blind: bool,
         /// The starting user's PIN.
         #[arg(long)]
-        pin: String,
+        pin: Option<String>,
     },
     /// Add a counted quantity from a device (several devices may count).
     Add {
@@ -330,7 +363,7 @@ pub enum CountCommand {
         session: String,
         /// The PIN of the user approving.
         #[arg(long)]
-        pin: String,
+        pin: Option<String>,
         /// A manager's PIN when `--pin` is a cashier's.
         #[arg(long)]
         approval_pin: Option<String>,

@@ -9,7 +9,9 @@ use kasa_domain::permission::Role;
 use serde_json::json;
 
 use super::args::*;
+use super::pin::{approval_pin, user_pin};
 use super::render::Printer;
+use super::stdout::Stdout;
 use super::{open_file, read_input};
 use crate::catalog;
 use crate::documents::journal::{self, ExportFormat};
@@ -27,8 +29,20 @@ pub(crate) fn now() -> chrono::NaiveDateTime {
     Utc::now().naive_utc()
 }
 
+/// Open the till database, which must exist (see [`Store::open_existing`]).
 pub(crate) fn open(cli: &Cli) -> Result<Store, TerminalError> {
-    Ok(Store::open(cli.db_path())?)
+    Ok(Store::open_existing(cli.db_path())?)
+}
+
+/// Log in the user whose PIN comes from `--pin`, the environment or a
+/// prompt (see `super::pin`); `who` names them in the prompt.
+pub(crate) fn login(
+    store: &Store,
+    flag: Option<&str>,
+    who: &str,
+) -> Result<users::User, TerminalError> {
+    let pin = user_pin(flag, who)?;
+    Ok(users::login_by_pin(store.conn(), &pin, now())?)
 }
 
 pub(crate) fn parse_money(what: &str, text: &str) -> Result<Money, TerminalError> {
@@ -44,55 +58,12 @@ pub fn run(cli: Cli) -> Result<(), TerminalError> {
         Command::User { action } => user(&cli, action, &out),
         Command::Shift { action } => shift_cmd(&cli, action, &out),
         Command::Sell { file, print } => {
-            let mut store = open(&cli)?;
-            let settings = settings::load(store.conn())?;
-            let script: SaleScript = parse_json("sale script", &read_input(file)?)?;
-            let done = sale::script::run_sale_script(&mut store, &settings, &script, now())?;
-            // The sale is committed; printing cannot change that.
-            out.show(&done, || done.describe());
-            if let (Some(printer), "completed") = (print, done.status) {
-                let receipt = sale::receipt::receipt_of(&settings, &done);
-                let outcome = sale::receipt::print_receipt(&cli.db_path(), printer, receipt);
-                match &outcome.error {
-                    None => eprintln!("receipt printed (job {})", outcome.job),
-                    Some((code, message)) => eprintln!(
-                        "warning[{code}]: {message} — the sale {} is complete; the receipt is \
-                         queued (job {}) for a reprint",
-                        done.number, outcome.job
-                    ),
-                }
-            }
-            Ok(())
+            super::print_cmds::sell(&cli, file, print.as_deref(), &out)
         }
         Command::PrintReceipt { number, printer } => {
-            let store = open(&cli)?;
-            let settings = settings::load(store.conn())?;
-            let (doc, outcome) = sale::receipt::reprint_receipt(
-                &cli.db_path(),
-                store.conn(),
-                &settings,
-                number,
-                printer,
-            )?;
-            match outcome.error {
-                None => {
-                    out.show(
-                        &json!({ "number": doc.number, "sale_number": doc.sale_number,
-                                 "job": outcome.job, "printed": true }),
-                        || format!("copy of {} printed (job {})\n", doc.number, outcome.job),
-                    );
-                    Ok(())
-                }
-                Some((code, message)) => Err(TerminalError::Device {
-                    code: "printer.copy_not_printed",
-                    message: format!(
-                        "the copy of {} was not printed: [{code}] {message} — it stays queued \
-                         (job {}); fix the printer and print it again",
-                        doc.number, outcome.job
-                    ),
-                }),
-            }
+            super::print_cmds::print_receipt(&cli, number, printer, &out)
         }
+        Command::PrintQueue { action } => super::print_cmds::print_queue(&cli, action, &out),
         Command::SellLoop { file, count } => sell_loop(&cli, file, *count),
         Command::Return { file } => {
             let mut store = open(&cli)?;
@@ -122,7 +93,9 @@ pub fn run(cli: Cli) -> Result<(), TerminalError> {
                 Ok(())
             }
         },
-        Command::Receive { file, pin } => super::stock_cmds::receive(&cli, file, pin, &out),
+        Command::Receive { file, pin } => {
+            super::stock_cmds::receive(&cli, file, pin.as_deref(), &out)
+        }
         Command::Po { action } => super::stock_cmds::po(&cli, action, &out),
         Command::Count { action } => super::stock_cmds::count(&cli, action, &out),
         Command::Stock(a) => stock_cmd(&cli, a, &out),
@@ -189,7 +162,8 @@ fn init(cli: &Cli, a: &InitArgs, out: &Printer) -> Result<(), TerminalError> {
         s.vat = vat_preset(v)?;
         s.vat_preset = v.clone();
     }
-    let store = open(cli)?;
+    // The one command that creates the database.
+    let store = Store::open(cli.db_path())?;
     s.save_new(store.conn())?;
     out.show(&s, || {
         format!(
@@ -318,7 +292,8 @@ fn user(cli: &Cli, action: &UserCommand, out: &Printer) -> Result<(), TerminalEr
                     .map_err(|e: kasa_domain::permission::PermissionError| {
                         TerminalError::from(users::UserError::from(e))
                     })?;
-            let u = users::add_user(store.conn(), login, name, role, pin, now())?;
+            let pin = user_pin(pin.as_deref(), &format!("{login}'s new"))?;
+            let u = users::add_user(store.conn(), login, name, role, &pin, now())?;
             out.show(&u, || {
                 format!("added {} ({}, {})\n", u.login, u.name, u.role)
             });
@@ -357,9 +332,18 @@ fn user(cli: &Cli, action: &UserCommand, out: &Printer) -> Result<(), TerminalEr
 }
 
 /// The till session of one CLI command: the store, logged in with `pin`.
-pub(crate) fn till_as(cli: &Cli, pin: &str) -> Result<TillSession, TerminalError> {
-    let mut till = TillSession::open(cli.db_path())?;
-    till.login(pin, now())?;
+/// The till session of the user whose PIN comes from `--pin`, the
+/// environment or a prompt (see `super::pin`); `who` names them in the prompt.
+pub(crate) fn till_as(
+    cli: &Cli,
+    pin: Option<&str>,
+    who: &str,
+) -> Result<TillSession, TerminalError> {
+    let store = open(cli)?;
+    let settings = settings::load(store.conn())?;
+    let pin = user_pin(pin, who)?;
+    let mut till = TillSession::new(store, settings);
+    till.login(&pin, now())?;
     Ok(till)
 }
 
@@ -368,7 +352,7 @@ fn shift_cmd(cli: &Cli, action: &ShiftCommand, out: &Printer) -> Result<(), Term
     match action {
         ShiftCommand::Open { float, pin } => {
             let float = parse_money("--float", float)?;
-            let mut till = till_as(cli, pin)?;
+            let mut till = till_as(cli, pin.as_deref(), "the opening user's")?;
             let done = till.open_shift(float, at)?;
             let login = &till.user()?.login;
             out.show(&done, || {
@@ -378,9 +362,10 @@ fn shift_cmd(cli: &Cli, action: &ShiftCommand, out: &Printer) -> Result<(), Term
         ShiftCommand::CashIn(a) | ShiftCommand::CashOut(a) => {
             let amount = parse_money("--amount", &a.amount)?;
             let out_of_drawer = matches!(action, ShiftCommand::CashOut(_));
-            let mut till = till_as(cli, &a.pin)?;
-            let pin = a.approval_pin.as_deref();
-            let done = till.cash_movement(out_of_drawer, amount, &a.reason, pin, at)?;
+            let mut till = till_as(cli, a.pin.as_deref(), "your")?;
+            let approval = approval_pin(a.approval_pin.as_deref())?;
+            let done =
+                till.cash_movement(out_of_drawer, amount, &a.reason, approval.as_deref(), at)?;
             out.show(&done, || {
                 format!(
                     "cash {} {} ({}) — document {}\n",
@@ -392,7 +377,7 @@ fn shift_cmd(cli: &Cli, action: &ShiftCommand, out: &Printer) -> Result<(), Term
             });
         }
         ShiftCommand::NoSale { pin, reason } => {
-            let done = till_as(cli, pin)?.no_sale(reason, at)?;
+            let done = till_as(cli, pin.as_deref(), "your")?.no_sale(reason, at)?;
             out.show(&done, || {
                 format!("drawer opened (no sale) — document {}\n", done.number)
             });
@@ -409,7 +394,8 @@ fn shift_cmd(cli: &Cli, action: &ShiftCommand, out: &Printer) -> Result<(), Term
             pin,
         } => {
             let counted = shift::parse_counted(counted)?;
-            let z = till_as(cli, pin)?.close_shift(&counted, *blind, at)?;
+            let z = till_as(cli, pin.as_deref(), "the closing user's")?
+                .close_shift(&counted, *blind, at)?;
             let view = shift::ZView::of(&z, *blind);
             out.show(&view, || view.describe());
         }
@@ -550,8 +536,7 @@ fn journal_cmd(cli: &Cli, action: &JournalCommand, out: &Printer) -> Result<(), 
                     n
                 }
                 None => {
-                    let stdout = std::io::stdout();
-                    let mut lock = stdout.lock();
+                    let mut lock = Stdout::lock();
                     let n = journal::export(store.conn(), format, &mut lock)?;
                     lock.flush().map_err(|source| TerminalError::Io {
                         path: "stdout".to_string(),
@@ -572,13 +557,12 @@ fn sell_loop(cli: &Cli, file: &std::path::Path, count: u64) -> Result<(), Termin
     let script: SaleScript = parse_json("sale script", &read_input(file)?)?;
     // Log in once: the loop measures selling, not PIN hashing.
     let people = sale::script::ScriptPeople::resolve(store.conn(), &script, now())?;
-    let stdout = std::io::stdout();
     let mut done_count = 0u64;
     loop {
         let done =
             sale::script::run_sale_script_as(&mut store, &settings, &script, &people, now())?;
         // Printed only after the commit: every number printed is durable.
-        let mut lock = stdout.lock();
+        let mut lock = Stdout::lock();
         let _ = writeln!(lock, "{}", done.number);
         let _ = lock.flush();
         done_count += 1;

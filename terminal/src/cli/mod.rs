@@ -3,12 +3,18 @@
 //! Thin by design: every command calls one public function of this crate
 //! and prints its result, as text by default or JSON with `--json`. Errors
 //! print `error[<code>]: <message>` on stderr; the process exits 2 for
-//! user errors (wrong PIN, bad input, over-return…) and 1 for internal
-//! faults (database, disk).
+//! user errors (wrong PIN, bad input, over-return, no database at `--db`…)
+//! and 1 for internal faults (database, disk). Every command but `init`
+//! needs an existing till database and creates nothing. A closed stdout
+//! (`kasa … | head`) ends the command quietly ([`stdout`]); PINs need not be
+//! on the command line ([`pin`]).
 
 pub mod args;
 mod commands;
+pub mod pin;
+mod print_cmds;
 mod render;
+mod stdout;
 mod stock_cmds;
 mod sync_cmds;
 
@@ -18,6 +24,7 @@ use std::path::Path;
 use kasa_domain::ErrorCode;
 
 pub use args::Cli;
+pub use stdout::EXIT_CLOSED_PIPE;
 
 use crate::error::TerminalError;
 

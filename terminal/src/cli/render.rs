@@ -2,6 +2,8 @@
 
 use serde::Serialize;
 
+use super::stdout;
+
 /// Prints a command's result.
 #[derive(Debug, Clone, Copy)]
 pub struct Printer {
@@ -12,13 +14,19 @@ pub struct Printer {
 impl Printer {
     /// Print `value` as pretty JSON with `--json`, else the text `human()`.
     pub fn show<T: Serialize>(&self, value: &T, human: impl FnOnce() -> String) {
-        if self.json {
+        let text = if self.json {
             match serde_json::to_string_pretty(value) {
-                Ok(s) => println!("{s}"),
-                Err(e) => eprintln!("error[output.json]: cannot print the result as JSON: {e}"),
+                Ok(s) => s + "\n",
+                Err(e) => {
+                    eprintln!("error[output.json]: cannot print the result as JSON: {e}");
+                    return;
+                }
             }
         } else {
-            print!("{}", human());
+            human()
+        };
+        if let Err(e) = stdout::print(&text) {
+            eprintln!("error[io.failed]: cannot write the result to stdout: {e}");
         }
     }
 }

@@ -8,22 +8,21 @@ use rust_decimal::Decimal;
 use serde_json::json;
 
 use super::args::{Cli, CountCommand, PoCommand};
-use super::commands::{now, open, parse_json, till_as};
+use super::commands::{login, now, open, parse_json, till_as};
 use super::read_input;
 use super::render::Printer;
 use crate::error::TerminalError;
 use crate::stock::{self, count::CountScope, count::CountStart};
 use crate::till::count::approve_count;
-use crate::users;
 
 pub(super) fn receive(
     cli: &Cli,
     file: &Path,
-    pin: &str,
+    pin: Option<&str>,
     out: &Printer,
 ) -> Result<(), TerminalError> {
     let request = stock::parse_receive_request(&read_input(file)?)?;
-    let outcome = till_as(cli, pin)?.receive(&request, now())?;
+    let outcome = till_as(cli, pin, "the receiving user's")?.receive(&request, now())?;
     out.show(&outcome, || {
         format!(
             "received {} — document {}\n",
@@ -54,7 +53,7 @@ pub(super) fn count(cli: &Cli, action: &CountCommand, out: &Printer) -> Result<(
             blind,
             pin,
         } => {
-            let user = users::login_by_pin(store.conn(), pin, now())?;
+            let user = login(&store, pin.as_deref(), "the counting user's")?;
             let list: Vec<String> = items
                 .as_deref()
                 .unwrap_or("")
@@ -111,14 +110,15 @@ pub(super) fn count(cli: &Cli, action: &CountCommand, out: &Printer) -> Result<(
             approval_pin,
         } => {
             let settings = crate::settings::load(store.conn())?;
-            let user = users::login_by_pin(store.conn(), pin, now())?;
+            let user = login(&store, pin.as_deref(), "the approving user's")?;
+            let approval = super::pin::approval_pin(approval_pin.as_deref())?;
             let session = stock::count::parse_session_id(session)?;
             let approved = approve_count(
                 &mut store,
                 &settings,
                 &user.operator(),
                 session,
-                approval_pin.as_deref(),
+                approval.as_deref(),
                 now(),
             )?;
             out.show(&approved, || {

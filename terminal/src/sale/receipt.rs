@@ -1,32 +1,20 @@
-//! The printed receipt of a completed sale, and printing it AFTER the
-//! commit.
-//!
-//! [`print_receipt`] puts the receipt into the drivers' persistent print
-//! queue (a spool directory beside the database, `<db>.print-queue/`) and
-//! tries the printer once. A printer that is offline, out of paper or
-//! missing never undoes or blocks the sale: the sale was committed before,
-//! the job stays queued and the caller only reports it.
-//!
-//! [`reprint_receipt`] rebuilds the receipt of a stored sale or return from
-//! its document (the same [`receipt_of`] the sale printed with) and queues
-//! it as a copy: the drivers' queue prints the `*** COPY / КОПИЕ ***`
-//! banner in front of it.
+//! The printed receipt of a completed sale or return.
 //!
 //! [`receipt_of`] is the one receipt builder: the `kasa` CLI and the
-//! desktop app both print (and preview) what it builds.
+//! desktop app both print (and preview) what it builds, after the commit,
+//! through the till's one print spool (`crate::devices::spool`).
+//! [`find_receipt_document`] finds a stored sale or return by its number to
+//! rebuild its receipt for a copy (the spool prints the
+//! `*** COPY / КОПИЕ ***` banner in front of it).
 //!
 //! The receipt carries the N-18 unique sale number, a Code 128 barcode of
 //! the document (`SA-0000000042`, scanned for a return) and a QR code with
 //! `unique sale number*document number*total`.
 
-use std::path::{Path, PathBuf};
-
 use kasa_domain::document::DocumentType;
 use kasa_domain::money::Money;
 use kasa_domain::tax::PriceMode;
 use kasa_drivers::printer::{BarcodeKind, Receipt, TextStyle};
-use kasa_drivers::queue::{JobPayload, PrintQueue, QueueConfig, default_profile};
-use kasa_drivers::transport::DeviceUri;
 
 use super::{SaleError, SaleResult};
 use crate::documents::{self, DocumentError};
@@ -136,21 +124,6 @@ pub fn find_receipt_document(
     SaleResult::from_document(&doc, settings.price_mode)
 }
 
-/// Reprint the receipt of a stored sale or return on `printer`, marked
-/// COPY. The document is read, never changed; the print outcome (printed,
-/// or queued with the printer's error) is returned beside it.
-pub fn reprint_receipt(
-    db: &Path,
-    conn: &rusqlite::Connection,
-    settings: &TillSettings,
-    number: &str,
-    printer: &str,
-) -> Result<(SaleResult, PrintOutcome), SaleError> {
-    let sale = find_receipt_document(conn, settings, number)?;
-    let outcome = queue_receipt(db, printer, receipt_of(settings, &sale), true);
-    Ok((sale, outcome))
-}
-
 /// VAT groups of stored lines: per (class, rate), gross = Σ line totals
 /// (plus VAT in exclusive mode), VAT = Σ line VAT (the per-line split adds
 /// up to the group VAT exactly).
@@ -183,68 +156,6 @@ pub(crate) fn vat_groups_of_lines(
         }
     }
     groups
-}
-
-/// The spool directory of the print queue of the database at `db`.
-pub fn queue_dir(db: &Path) -> PathBuf {
-    let mut name = db.file_name().unwrap_or_default().to_os_string();
-    name.push(".print-queue");
-    db.with_file_name(name)
-}
-
-/// What became of a receipt.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct PrintOutcome {
-    /// Print job id.
-    pub job: u64,
-    /// Printed now.
-    pub printed: bool,
-    /// Why not, when not: `(code, message)`.
-    pub error: Option<(String, String)>,
-}
-
-/// Queue the receipt for `printer` and try once now. Never fails the sale:
-/// errors are returned in the outcome (the job stays queued for a retry or
-/// `reprint`).
-pub fn print_receipt(db: &Path, printer: &str, receipt: Receipt) -> PrintOutcome {
-    queue_receipt(db, printer, receipt, false)
-}
-
-fn queue_receipt(db: &Path, printer: &str, receipt: Receipt, copy: bool) -> PrintOutcome {
-    let fail = |code: &str, message: String| PrintOutcome {
-        job: 0,
-        printed: false,
-        error: Some((code.to_string(), message)),
-    };
-    let uri = match DeviceUri::parse(printer) {
-        Ok(u) => u,
-        Err(e) => return fail(e.code(), e.to_string()),
-    };
-    let queue = match PrintQueue::open(&queue_dir(db), QueueConfig::default()) {
-        Ok(q) => q,
-        Err(e) => return fail(e.code(), e.to_string()),
-    };
-    let job = match queue.enqueue(
-        &uri,
-        default_profile(),
-        JobPayload::Receipt { receipt },
-        copy,
-    ) {
-        Ok(id) => id,
-        Err(e) => return fail(e.code(), e.to_string()),
-    };
-    match queue.print_now(job) {
-        Ok(()) => PrintOutcome {
-            job,
-            printed: true,
-            error: None,
-        },
-        Err(e) => PrintOutcome {
-            job,
-            printed: false,
-            error: Some((e.code().to_string(), e.to_string())),
-        },
-    }
 }
 
 #[cfg(test)]

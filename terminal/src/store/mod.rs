@@ -51,6 +51,15 @@ pub enum StoreError {
         /// SQLite's error.
         source: rusqlite::Error,
     },
+    /// No database at the path (only `kasa init` creates one).
+    #[error(
+        "there is no till database at {path} — check --db (or $KASA_DB), or set up a till there \
+         with `kasa init`; nothing was created"
+    )]
+    NotFound {
+        /// The path asked for.
+        path: String,
+    },
     /// Any other SQLite error.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -61,6 +70,7 @@ impl ErrorCode for StoreError {
         match self {
             StoreError::NewerSchema { .. } => "store.newer_schema",
             StoreError::Open { .. } => "store.open_failed",
+            StoreError::NotFound { .. } => "store.not_found",
             StoreError::Sqlite(e) if is_busy(e) => "store.busy",
             StoreError::Sqlite(_) => "store.sqlite",
         }
@@ -85,11 +95,29 @@ pub struct Store {
 impl Store {
     /// Open (creating if missing) and migrate the database at `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
-        let path = path.as_ref().to_path_buf();
+        Store::open_with(path.as_ref(), OpenFlags::SQLITE_OPEN_CREATE)
+    }
+
+    /// Open and migrate the database at `path`, which must exist: a missing
+    /// file is `store.not_found` and nothing is created (every command but
+    /// `kasa init` opens this way, so a mistyped `--db` is said, not
+    /// answered from a fresh empty till).
+    pub fn open_existing(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        let path = path.as_ref();
+        if !path.is_file() {
+            return Err(StoreError::NotFound {
+                path: path.display().to_string(),
+            });
+        }
+        Store::open_with(path, OpenFlags::empty())
+    }
+
+    fn open_with(path: &Path, create: OpenFlags) -> Result<Store, StoreError> {
+        let path = path.to_path_buf();
         let conn = Connection::open_with_flags(
             &path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
+                | create
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX
                 | OpenFlags::SQLITE_OPEN_URI,
         )
@@ -190,6 +218,18 @@ mod tests {
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
         assert_eq!(v, future);
+    }
+
+    #[test]
+    fn opening_a_missing_database_for_use_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("typo.sqlite");
+        let err = Store::open_existing(&path).unwrap_err();
+        assert_eq!(err.code(), "store.not_found");
+        assert!(err.to_string().contains("kasa init"), "{err}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        drop(Store::open(&path).unwrap());
+        Store::open_existing(&path).unwrap();
     }
 
     #[test]

@@ -201,6 +201,32 @@ impl TillSession {
         }
     }
 
+    /// The logged-in user as an operator, with a manager's approval of
+    /// `permission` when their own role does not allow it (through the one
+    /// approval path: checked and audited).
+    pub fn approval_for(
+        &self,
+        permission: kasa_domain::permission::Permission,
+        pin: Option<&str>,
+        at: NaiveDateTime,
+    ) -> Result<
+        (
+            kasa_domain::permission::Operator,
+            Option<kasa_domain::permission::ManagerApproval>,
+        ),
+        TillError,
+    > {
+        let operator = self.user()?.operator();
+        let request = approval::ApprovalRequest {
+            operator: &operator,
+            pin,
+            document_id: None,
+            at,
+        };
+        let approval = approval::approve(self.conn(), request, permission)?;
+        Ok((operator, approval))
+    }
+
     /// The print-queue job of the last receipt, for a reprint.
     pub fn last_print_job(&self) -> Result<u64, TillError> {
         self.user()?;

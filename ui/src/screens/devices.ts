@@ -6,7 +6,7 @@ import { api, isApiError, listen } from "../api";
 import { register } from "../app";
 import { clear, h } from "../dom";
 import { getLang, setLang, t, type Key, type Lang } from "../i18n";
-import { guarded, prompt, showError, toast } from "../ui";
+import { guarded, prompt, showError, toast, withManager } from "../ui";
 import type { DeviceChoicesView, DeviceSettingsView, DeviceStatusView, SaleView } from "../generated/types";
 
 type Role = "printer" | "drawer" | "scanner" | "scale";
@@ -89,7 +89,10 @@ register("devices", async (ctx) => {
     });
     const save = () =>
       guarded(async () => {
-        view = await api.saveDevices(choices());
+        // A cashier needs a manager's approval to change the devices.
+        const saved = await withManager((pin) => api.saveDevices(choices(), pin));
+        if (saved === null) return;
+        view = saved;
         live.clear();
         toast(t("devices_saved"));
         render();

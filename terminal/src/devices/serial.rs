@@ -2,12 +2,15 @@
 //! (`kasa_drivers::supervisor`): the owner opens the port, reconnects after
 //! failures with backoff and publishes state changes on a status bus.
 //!
-//! - Scanner: its scans go through a channel to one forwarding thread that
-//!   emits them as `scanner-input` events — the same event whether the
-//!   scanner was chosen on the Devices screen or with `--scanner`.
+//! - Scanner: its scans go through one channel ([`SerialDevices::take_scans`])
+//!   to whoever forwards them (the desktop app emits them as events) — the
+//!   same channel whether the scanner was chosen on the Devices screen or
+//!   with `--scanner`.
 //! - Scale: a weight is asked for with `ScaleCommand::ReadStable` and the
 //!   answer waited for with a deadline (the scale's own stable timeout plus
 //!   a margin), so a till command never hangs on a dead scale.
+//!   Every scale failure keeps the `scale.` area and offers to type the
+//!   weight (`0.750*code`).
 //!
 //! Choosing another device drops the old owner (its thread stops and the
 //! port is closed — serial ports are exclusive) before the new one starts.
@@ -22,15 +25,17 @@ use kasa_drivers::supervisor::devices::{NoCommand, ScaleCommand, ScaleDevice, Sc
 use kasa_drivers::supervisor::{DeviceHandle, DeviceState, StatusBus, SupervisorConfig, supervise};
 use kasa_drivers::transport::DeviceUri;
 
-use crate::dto::DeviceStatusView;
-use crate::error::{ApiError, ApiResult};
+use super::DeviceError;
+use super::status::DeviceStatus;
+
+type Result<T> = std::result::Result<T, DeviceError>;
 
 /// How long one scanner read waits before the owner checks its mailbox.
 const SCANNER_SLICE_MS: u64 = 250;
 /// Extra time over the scale's own stable timeout before giving up.
 const SCALE_REPLY_MARGIN_MS: u64 = 1_500;
 
-type ScanResult = Result<ScanEvent, ScanError>;
+type ScanResult = std::result::Result<ScanEvent, ScanError>;
 
 /// A running owner: the URI as saved, the name it publishes under (the
 /// parsed URI's text), the scale settings, and its handle.
@@ -85,7 +90,7 @@ impl SerialDevices {
 
     /// Use the scanner at `uri` (`None` = none). The same URI keeps the
     /// running owner.
-    pub fn set_scanner(&self, uri: Option<&str>) -> ApiResult<()> {
+    pub fn set_scanner(&self, uri: Option<&str>) -> Result<()> {
         let mut slot = self.scanner.lock().unwrap_or_else(|p| p.into_inner());
         if slot.as_ref().map(|o| o.uri.as_str()) == uri {
             return Ok(());
@@ -111,7 +116,7 @@ impl SerialDevices {
     }
 
     /// Use the scale at `uri` speaking `protocol` (`None` = none).
-    pub fn set_scale(&self, uri: Option<&str>, protocol: ScaleProtocol) -> ApiResult<()> {
+    pub fn set_scale(&self, uri: Option<&str>, protocol: ScaleProtocol) -> Result<()> {
         let mut slot = self.scale.lock().unwrap_or_else(|p| p.into_inner());
         let config = ScaleConfig {
             protocol,
@@ -142,15 +147,13 @@ impl SerialDevices {
 
     /// A stable weight from the scale, or why there is none: no scale,
     /// not answering, unstable, overload, under zero — each with its code.
-    pub fn read_stable(&self) -> ApiResult<StableWeight> {
+    pub fn read_stable(&self) -> Result<StableWeight> {
         let (reply_tx, reply_rx) = mpsc::channel();
         let wait_ms = {
             let slot = self.scale.lock().unwrap_or_else(|p| p.into_inner());
-            let owned = slot.as_ref().ok_or_else(|| {
-                ApiError::new(
-                    "desktop.no_scale",
-                    "no scale is configured — type the weight (0.750*code) or choose a scale in Devices",
-                )
+            let owned = slot.as_ref().ok_or_else(|| DeviceError::NotConfigured {
+                code: "devices.no_scale",
+                message: "no scale is configured — type the weight (0.750*code) or choose a scale in Devices".to_string(),
             })?;
             owned
                 .handle
@@ -160,17 +163,17 @@ impl SerialDevices {
         match reply_rx.recv_timeout(Duration::from_millis(wait_ms)) {
             Ok(Ok(weight)) => Ok(weight),
             Ok(Err(e)) => Err(scale_error(&e)),
-            Err(_) => Err(ApiError::new(
-                "scale.timeout",
-                format!(
+            Err(_) => Err(DeviceError::Scale {
+                code: "scale.timeout",
+                message: format!(
                     "the scale gave no weight within {wait_ms} ms — check it is on and connected, or type the weight (0.750*code)"
                 ),
-            )),
+            }),
         }
     }
 
     /// The scanner's and the scale's state for the Devices screen.
-    pub fn status(&self) -> Vec<DeviceStatusView> {
+    pub fn status(&self) -> Vec<DeviceStatus> {
         vec![
             self.view_of(
                 "scanner",
@@ -199,14 +202,9 @@ impl SerialDevices {
             .map(|o| ("scale", o.uri.clone()))
     }
 
-    fn view_of(&self, role: &str, chosen: Option<(String, String)>) -> DeviceStatusView {
+    fn view_of(&self, role: &str, chosen: Option<(String, String)>) -> DeviceStatus {
         match chosen {
-            None => DeviceStatusView {
-                device: role.to_string(),
-                state: "not_configured".to_string(),
-                uri: None,
-                detail: None,
-            },
+            None => DeviceStatus::new(role, "not_configured", None, None),
             Some((uri, name)) => status_view(
                 role,
                 &uri,
@@ -221,7 +219,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// A supervisor state as the UI shows it.
-pub fn status_view(role: &str, uri: &str, state: &DeviceState) -> DeviceStatusView {
+pub fn status_view(role: &str, uri: &str, state: &DeviceState) -> DeviceStatus {
     let (name, detail) = match state {
         DeviceState::Starting => ("starting", None),
         DeviceState::Online => ("ready", None),
@@ -231,23 +229,21 @@ pub fn status_view(role: &str, uri: &str, state: &DeviceState) -> DeviceStatusVi
         DeviceState::Offline(why) => ("offline", Some(why.clone())),
         DeviceState::Error(why) => ("error", Some(why.clone())),
     };
-    DeviceStatusView {
-        device: role.to_string(),
-        state: name.to_string(),
-        uri: Some(uri.to_string()),
-        detail,
-    }
+    DeviceStatus::new(role, name, Some(uri.to_string()), detail)
 }
 
 /// A scale error with its code and a message that says what to do.
-pub fn scale_error(e: &ScaleError) -> ApiError {
+pub fn scale_error(e: &ScaleError) -> DeviceError {
     // A lost link keeps the `scale.` area, so the till offers to type the
     // weight for every scale failure.
     let code = match e {
         ScaleError::Transport(_) => "scale.offline",
         other => other.code(),
     };
-    ApiError::new(code, format!("{e} (or type the weight: 0.750*code)"))
+    DeviceError::Scale {
+        code,
+        message: format!("{e} (or type the weight: 0.750*code)"),
+    }
 }
 
 #[cfg(test)]
@@ -256,6 +252,8 @@ mod tests {
     use kasa_drivers::sim::pty::PtyPair;
     use kasa_drivers::sim::serial_scale::{ScaleSimState, SerialScaleSim, SimLoad};
     use kasa_drivers::sim::serial_scanner::SerialScannerSim;
+
+    use kasa_domain::ErrorCode;
 
     use super::*;
 
@@ -266,7 +264,7 @@ mod tests {
     #[test]
     fn the_scale_owner_gives_a_stable_weight_and_names_what_is_wrong() {
         let serial = SerialDevices::default();
-        assert_eq!(serial.read_stable().unwrap_err().code, "desktop.no_scale");
+        assert_eq!(serial.read_stable().unwrap_err().code(), "devices.no_scale");
         let pty = PtyPair::spawn().unwrap();
         let sim = SerialScaleSim::start(
             pty.device_end(),
@@ -294,15 +292,11 @@ mod tests {
 
         assert_eq!(serial.read_stable().unwrap().weight.kg_text(), "1.234");
         sim.set_load(SimLoad::Overload);
-        assert_eq!(serial.read_stable().unwrap_err().code, "scale.overload");
+        assert_eq!(serial.read_stable().unwrap_err().code(), "scale.overload");
         sim.set_load(SimLoad::Unstable { grams: 500 });
         let unstable = serial.read_stable().unwrap_err();
-        assert_eq!(unstable.code, "scale.unstable");
-        assert!(
-            unstable.message.contains("0.750*code"),
-            "{}",
-            unstable.message
-        );
+        assert_eq!(unstable.code(), "scale.unstable");
+        assert!(unstable.to_string().contains("0.750*code"), "{unstable}");
 
         serial.set_scale(None, ScaleProtocol::ToledoDemand).unwrap();
         assert!(!serial.has_scale());
