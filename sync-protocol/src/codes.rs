@@ -24,6 +24,12 @@
 //! | `sync.outbox_pruned` | terminal (planner) | head office needs records this till no longer holds | stop; records would be lost — call support |
 //! | `sync.outbox_gap` | terminal (planner) | the till's own outbox is not gapless | stop; the local database is damaged |
 //! | `sync.record_too_large` | terminal (planner) | one record alone exceeds the batch byte limit | cannot be sent; report |
+//! | `sync.change_bad_key` | server (publish) | a master-data key is empty, too long, has spaces or control characters, or is not in its entity's form | fix the key; nothing of the publish was stored |
+//! | `sync.change_shape` | server (publish) | an upsert without an object, or a delete with data | fix the change; nothing was stored |
+//! | `sync.change_unknown_field` | server (publish) | a field the entity does not have | remove or rename it; nothing was stored |
+//! | `sync.change_missing_field` | server (publish) | a required field is missing or empty | add it; nothing was stored |
+//! | `sync.change_bad_value` | server (publish) | a value the till could not use (unit, lifecycle, negative price, control characters…) | fix the value; nothing was stored |
+//! | `sync.change_too_large` | server (publish) | one change larger than 1 MiB | split it; nothing was stored |
 
 /// Not valid JSON, wrong shape, invalid identifier or damaged gzip.
 pub const MALFORMED: &str = "sync.malformed";
@@ -60,6 +66,19 @@ pub const OUTBOX_GAP: &str = "sync.outbox_gap";
 /// A single record is larger than the batch byte limit.
 pub const RECORD_TOO_LARGE: &str = "sync.record_too_large";
 
+/// A master-data key breaks the key rules or its entity's key form.
+pub const CHANGE_BAD_KEY: &str = "sync.change_bad_key";
+/// A master-data upsert without an object, or a delete with data.
+pub const CHANGE_SHAPE: &str = "sync.change_shape";
+/// A master-data change has a field its entity does not have.
+pub const CHANGE_UNKNOWN_FIELD: &str = "sync.change_unknown_field";
+/// A master-data change lacks a required field.
+pub const CHANGE_MISSING_FIELD: &str = "sync.change_missing_field";
+/// A master-data change has a value the till could not use.
+pub const CHANGE_BAD_VALUE: &str = "sync.change_bad_value";
+/// A master-data change is larger than a change may be.
+pub const CHANGE_TOO_LARGE: &str = "sync.change_too_large";
+
 /// All codes, for documentation and for tests that check uniqueness.
 pub const ALL: &[&str] = &[
     MALFORMED,
@@ -79,6 +98,12 @@ pub const ALL: &[&str] = &[
     OUTBOX_PRUNED,
     OUTBOX_GAP,
     RECORD_TOO_LARGE,
+    CHANGE_BAD_KEY,
+    CHANGE_SHAPE,
+    CHANGE_UNKNOWN_FIELD,
+    CHANGE_MISSING_FIELD,
+    CHANGE_BAD_VALUE,
+    CHANGE_TOO_LARGE,
 ];
 
 #[cfg(test)]
