@@ -84,6 +84,9 @@ pub enum SettingsError {
     /// Database.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// Head office's tax rates kept on the till cannot be read.
+    #[error(transparent)]
+    HeadOfficeRates(#[from] crate::sync::master_data::held::HeldError),
 }
 
 impl ErrorCode for SettingsError {
@@ -94,6 +97,7 @@ impl ErrorCode for SettingsError {
             SettingsError::UnknownVatPreset(_) => "settings.unknown_vat_preset",
             SettingsError::ConfigFile { .. } => "settings.config_file",
             SettingsError::Sqlite(_) => "store.sqlite",
+            SettingsError::HeadOfficeRates(e) => e.code(),
         }
     }
 }
@@ -250,6 +254,15 @@ fn load_optional(conn: &Connection) -> Result<Option<TillSettings>, SettingsErro
 }
 
 /// The till's settings; `settings.not_initialised` before `kasa init`.
+///
+/// The VAT table is the one `init` wrote with head office's published
+/// rates in place of the preset's rows of each class head office publishes
+/// (`crate::sync::master_data::held::vat_rates`).
 pub fn load(conn: &Connection) -> Result<TillSettings, SettingsError> {
-    load_optional(conn)?.ok_or(SettingsError::NotInitialised)
+    let mut settings = load_optional(conn)?.ok_or(SettingsError::NotInitialised)?;
+    let published = crate::sync::master_data::held::vat_rates(conn)?;
+    if !published.is_empty() {
+        settings.vat = settings.vat.with_classes_replaced(published);
+    }
+    Ok(settings)
 }

@@ -212,8 +212,8 @@ pub fn master_data_page() -> MasterDataPage {
         ),
         (
             Entity::PriceTier,
-            "1001/group/wholesale/12",
-            json!({ "customer_group": "wholesale", "kind": "group", "min_qty": "12", "price": "1.79" }),
+            "1001/step/wholesale/12",
+            json!({ "customer_group": "wholesale", "kind": "step", "min_qty": "12", "price": "1.79" }),
         ),
         (
             Entity::Promotion,

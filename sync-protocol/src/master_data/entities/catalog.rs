@@ -327,6 +327,12 @@ impl PriceTierData {
                     field: "customer_group",
                 });
             }
+            TierKind::Group if tier.min_qty.is_some() => {
+                return Err(ChangeFault::BadValue {
+                    field: "min_qty",
+                    problem: "is not part of a group price; a group's price from a quantity up is kind step with customer_group".into(),
+                });
+            }
             TierKind::Step if tier.min_qty.is_none() => {
                 return Err(ChangeFault::MissingField { field: "min_qty" });
             }

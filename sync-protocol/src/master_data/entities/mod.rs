@@ -25,7 +25,7 @@
 //! | product | SKU (no spaces) | **name**, group, brand, unit (`piece` default), vat_class (`standard`), lifecycle or status (`ACTIVE`), plu, tracks_batches, markup_percent, cost, price, sku |
 //! | barcode | the code (no spaces) | **sku**, multiplier (1–100,000, default 1), code |
 //! | price | `sku` or `sku/store` | **price**, store (= the key's), valid_from, valid_to, sku |
-//! | price_tier | `sku/kind/customer_group/min_qty` | **price**, sku, kind (`group` default, or `step`), store, customer_group (required for `group`), min_qty (required for `step`), valid_from, valid_to |
+//! | price_tier | `sku/kind/customer_group/min_qty` | **price**, sku, kind (`group` default, or `step`), store, customer_group (required for `group`), min_qty (required for `step`, none for `group`), valid_from, valid_to |
 //! | promotion | promotion id | a `kasa_domain::pricing::Promotion`: **from**, **kind**, name, to, stores, customer_groups, id |
 //! | customer | customer code | **name**, customer_group, credit_limit, balance, code |
 //! | customer_group | group code | name (the code by default), code |

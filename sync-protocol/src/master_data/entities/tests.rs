@@ -282,9 +282,9 @@ fn bad_changes_are_refused_with_a_code_naming_the_fault() {
         ),
         (
             Entity::PriceTier,
-            "1001/group/wholesale/12",
+            "1001/step/wholesale/12",
             ChangeOp::Upsert,
-            json!({"kind": "group", "customer_group": "vip", "min_qty": "12", "price": "1"}),
+            json!({"kind": "step", "customer_group": "vip", "min_qty": "12", "price": "1"}),
             CHANGE_BAD_KEY,
         ),
         (

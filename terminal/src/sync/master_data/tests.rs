@@ -1,0 +1,201 @@
+//! Applying master data through the contract: what head office accepts
+//! applies, what the contract refuses changes nothing, and tax rates and
+//! roles are read back as the till's VAT rates and permission table.
+
+use chrono::NaiveDate;
+use kasa_domain::ErrorCode;
+use kasa_domain::permission::{Permission, Role};
+use kasa_sync_protocol::{Entity, MasterDataChange, examples};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+use super::*;
+use crate::settings::TillSettings;
+use crate::store::Store;
+use crate::sync::tests::{change, page};
+
+fn till() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path().join("till.sqlite")).unwrap();
+    TillSettings::new("S001", "T01")
+        .save_new(store.conn())
+        .unwrap();
+    (dir, store)
+}
+
+fn apply(store: &mut Store, changes: Vec<MasterDataChange>) -> Result<(), SyncError> {
+    let tx = store.write_tx().unwrap();
+    apply_page(&tx, &page(changes))?;
+    tx.commit().unwrap();
+    Ok(())
+}
+
+fn one<T: rusqlite::types::FromSql>(store: &Store, sql: &str) -> T {
+    store.conn().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+#[test]
+fn every_golden_change_applies_on_a_till() {
+    let (_dir, mut store) = till();
+    apply(&mut store, examples::master_data_page().changes).unwrap();
+    let entities: Vec<MasterDataChange> = examples::master_data_entities()
+        .into_iter()
+        .map(|(_, change)| change)
+        .collect();
+    apply(&mut store, entities).unwrap();
+    let product = crate::catalog::get_product(store.conn(), "1001")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (product.plu, product.vat_class.as_str()),
+        (Some(1001), "reduced")
+    );
+    assert_eq!(
+        one::<String>(&store, "SELECT role FROM users WHERE login = 'maria'"),
+        "cashier"
+    );
+    assert_eq!(one::<i64>(&store, "SELECT COUNT(*) FROM promotions"), 1);
+    let table = held::permission_table(store.conn()).unwrap();
+    assert!(table.allows(Role::Cashier, Permission::Return));
+    assert!(!table.allows(Role::Cashier, Permission::VoidLine));
+}
+
+#[test]
+fn a_lifecycle_or_unit_the_domain_does_not_know_is_refused_and_changes_nothing() {
+    let (_dir, mut store) = till();
+    for data in [
+        json!({"name": "Tea", "lifecycle": "SOLD_OUT"}),
+        json!({"name": "Tea", "status": "gone"}),
+        json!({"name": "Tea", "unit": "box"}),
+    ] {
+        let err = apply(
+            &mut store,
+            vec![
+                change(1, Entity::Product, "COFFEE", json!({"name": "Coffee"})),
+                change(2, Entity::Product, "TEA", data.clone()),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(err.code(), "sync.master_data_rejected", "{data}");
+        assert!(err.to_string().contains("TEA"), "{err}");
+        assert_eq!(one::<i64>(&store, "SELECT COUNT(*) FROM products"), 0);
+    }
+    // the CSV spelling of a lifecycle reads as the domain's
+    apply(
+        &mut store,
+        vec![change(
+            3,
+            Entity::Product,
+            "TEA",
+            json!({"name": "Tea", "status": "phase_out", "unit": "pcs"}),
+        )],
+    )
+    .unwrap();
+    assert_eq!(
+        one::<String>(&store, "SELECT lifecycle || '/' || unit FROM products"),
+        "PHASE_OUT/piece"
+    );
+}
+
+#[test]
+fn a_plu_of_another_product_is_refused_by_the_one_product_writer() {
+    let (_dir, mut store) = till();
+    apply(
+        &mut store,
+        vec![change(
+            1,
+            Entity::Product,
+            "A",
+            json!({"name": "A", "plu": "7"}),
+        )],
+    )
+    .unwrap();
+    let err = apply(
+        &mut store,
+        vec![change(
+            2,
+            Entity::Product,
+            "B",
+            json!({"name": "B", "plu": 7}),
+        )],
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("PLU 7 already belongs to product A"),
+        "{err}"
+    );
+}
+
+#[test]
+fn head_office_tax_rates_drive_the_vat_and_a_delete_restores_the_preset() {
+    let (_dir, mut store) = till();
+    let day = NaiveDate::from_ymd_opt(2027, 3, 1).unwrap();
+    let vat = |store: &Store| {
+        crate::settings::load(store.conn())
+            .unwrap()
+            .vat
+            .rate_for("standard", day)
+            .unwrap()
+    };
+    assert_eq!(vat(&store), Decimal::from(20));
+    apply(
+        &mut store,
+        vec![change(
+            1,
+            Entity::TaxRate,
+            "standard/2027-01-01",
+            json!({"class": "standard", "rate_percent": "21.5"}),
+        )],
+    )
+    .unwrap();
+    assert_eq!(vat(&store), Decimal::new(215, 1));
+    apply(
+        &mut store,
+        vec![change(
+            2,
+            Entity::TaxRate,
+            "standard/2027-01-01",
+            serde_json::Value::Null,
+        )],
+    )
+    .unwrap();
+    assert_eq!(vat(&store), Decimal::from(20));
+}
+
+#[test]
+fn head_office_roles_replace_their_row_of_the_permission_table() {
+    let (_dir, mut store) = till();
+    assert!(held::permission_table(store.conn()).unwrap().is_built_in());
+    apply(
+        &mut store,
+        vec![change(
+            1,
+            Entity::Role,
+            "cashier",
+            json!({"permissions": ["return", "no_sale", "void_line"]}),
+        )],
+    )
+    .unwrap();
+    let table = held::permission_table(store.conn()).unwrap();
+    assert!(table.allows(Role::Cashier, Permission::VoidLine));
+    assert!(!table.allows(Role::Cashier, Permission::CashOut));
+    assert!(table.allows(Role::Manager, Permission::CashOut), "built in");
+    let bad = apply(
+        &mut store,
+        vec![change(
+            2,
+            Entity::Role,
+            "cashier",
+            json!({"permissions": ["fly"]}),
+        )],
+    )
+    .unwrap_err();
+    assert_eq!(bad.code(), "sync.master_data_rejected");
+    apply(
+        &mut store,
+        vec![change(3, Entity::Role, "cashier", serde_json::Value::Null)],
+    )
+    .unwrap();
+    assert!(held::permission_table(store.conn()).unwrap().is_built_in());
+}
