@@ -260,7 +260,8 @@ impl ErrorCode for PermissionError {
 /// Which permissions each role holds without approval, as data: the
 /// built-in table ([`Role::allows`]) unless a role's row was replaced (head
 /// office publishes roles as lists of permissions).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct PermissionTable {
     replaced: BTreeMap<Role, BTreeSet<Permission>>,
 }

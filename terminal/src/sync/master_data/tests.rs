@@ -181,10 +181,41 @@ fn head_office_roles_replace_their_row_of_the_permission_table() {
     assert!(table.allows(Role::Cashier, Permission::VoidLine));
     assert!(!table.allows(Role::Cashier, Permission::CashOut));
     assert!(table.allows(Role::Manager, Permission::CashOut), "built in");
-    let bad = apply(
+    let settings = crate::settings::load(store.conn()).unwrap();
+    assert_eq!(settings.permissions, table);
+    assert_eq!(
+        crate::sale::sale_config(&settings).permissions,
+        table,
+        "sales use it"
+    );
+
+    // the manager-approval gate checks the approver against it too
+    let now = chrono::Utc::now().naive_utc();
+    crate::users::add_user(store.conn(), "boris", "Борис", Role::Manager, "2222", now).unwrap();
+    let ana = kasa_domain::permission::Operator::new("ana", Role::Cashier);
+    let approve = |store: &Store| {
+        crate::users::approve(store.conn(), &ana, Permission::CashOut, "2222", None, now)
+    };
+    approve(&store).unwrap();
+    apply(
         &mut store,
         vec![change(
             2,
+            Entity::Role,
+            "manager",
+            json!({"permissions": ["return"]}),
+        )],
+    )
+    .unwrap();
+    assert_eq!(
+        approve(&store).unwrap_err().code(),
+        "permission.needs_manager"
+    );
+
+    let bad = apply(
+        &mut store,
+        vec![change(
+            3,
             Entity::Role,
             "cashier",
             json!({"permissions": ["fly"]}),
@@ -194,7 +225,10 @@ fn head_office_roles_replace_their_row_of_the_permission_table() {
     assert_eq!(bad.code(), "sync.master_data_rejected");
     apply(
         &mut store,
-        vec![change(3, Entity::Role, "cashier", serde_json::Value::Null)],
+        vec![
+            change(4, Entity::Role, "cashier", serde_json::Value::Null),
+            change(5, Entity::Role, "manager", serde_json::Value::Null),
+        ],
     )
     .unwrap();
     assert!(held::permission_table(store.conn()).unwrap().is_built_in());
