@@ -233,3 +233,212 @@ fn head_office_roles_replace_their_row_of_the_permission_table() {
     .unwrap();
     assert!(held::permission_table(store.conn()).unwrap().is_built_in());
 }
+
+/// An entity, keys to use and values to draw for each of its fields.
+type Pool = (
+    Entity,
+    Vec<&'static str>,
+    Vec<(&'static str, Vec<serde_json::Value>)>,
+);
+
+/// Field values to draw changes from: good, odd and bad spellings alike.
+fn pools() -> Vec<Pool> {
+    let money = || {
+        vec![
+            json!("1.99"),
+            json!("0"),
+            json!("-1"),
+            json!(7),
+            json!("1000000000.01"),
+            json!(""),
+            json!(1.5),
+        ]
+    };
+    let dates = || {
+        vec![
+            json!("2026-01-01"),
+            json!("2027-06-30"),
+            json!("2026-13-01"),
+            json!(null),
+        ]
+    };
+    vec![
+        (
+            Entity::Product,
+            vec!["P1", "P2", "P 3"],
+            vec![
+                (
+                    "name",
+                    vec![
+                        json!("Milk"),
+                        json!(" Кафе  Рила "),
+                        json!(""),
+                        json!("a\u{7}b"),
+                    ],
+                ),
+                (
+                    "unit",
+                    vec![json!("piece"), json!("KG"), json!("pcs"), json!("box")],
+                ),
+                (
+                    "lifecycle",
+                    vec![
+                        json!("new"),
+                        json!("PHASE_OUT"),
+                        json!("ARCHIVED"),
+                        json!("gone"),
+                    ],
+                ),
+                ("status", vec![json!("discontinued"), json!("")]),
+                ("vat_class", vec![json!("reduced"), json!("")]),
+                (
+                    "tracks_batches",
+                    vec![json!("true"), json!(false), json!("maybe")],
+                ),
+                ("price", money()),
+                ("cost", money()),
+                ("markup_percent", money()),
+                ("group", vec![json!("dairy"), json!(3)]),
+            ],
+        ),
+        (
+            Entity::Barcode,
+            vec!["4006381333931", "2900000000999"],
+            vec![
+                (
+                    "sku",
+                    vec![json!("P1"), json!("P2"), json!("NOPE"), json!("P 1")],
+                ),
+                (
+                    "multiplier",
+                    vec![json!("1"), json!(12), json!("0"), json!("100001")],
+                ),
+            ],
+        ),
+        (
+            Entity::Price,
+            vec!["P1", "P1/S001", "P2/S001/x"],
+            vec![
+                ("price", money()),
+                ("store", vec![json!("S001"), json!("S002")]),
+                ("valid_from", dates()),
+                ("valid_to", dates()),
+            ],
+        ),
+        (
+            Entity::PriceTier,
+            vec![
+                "P1/step//6",
+                "P1/group/vip/",
+                "P2/step/vip/12",
+                "P1/bulk//1",
+            ],
+            vec![
+                ("kind", vec![json!("step"), json!("group"), json!("bulk")]),
+                ("customer_group", vec![json!("vip"), json!("")]),
+                (
+                    "min_qty",
+                    vec![json!("6"), json!("12"), json!("0"), json!(null)],
+                ),
+                ("price", money()),
+                ("valid_to", dates()),
+            ],
+        ),
+        (
+            Entity::Customer,
+            vec!["C1"],
+            vec![
+                ("name", vec![json!("Cafe"), json!("")]),
+                ("customer_group", vec![json!("vip"), json!(null)]),
+                ("credit_limit", money()),
+                ("balance", money()),
+            ],
+        ),
+        (
+            Entity::TaxRate,
+            vec!["standard/2026-01-01", "zero/2025-02-30", "reduced"],
+            vec![
+                (
+                    "rate_percent",
+                    vec![json!("20"), json!("100"), json!("101"), json!("-1")],
+                ),
+                ("class", vec![json!("standard"), json!("zero")]),
+                ("valid_to", dates()),
+            ],
+        ),
+        (
+            Entity::User,
+            vec!["maria", "ivan"],
+            vec![
+                (
+                    "role",
+                    vec![json!("cashier"), json!("admin"), json!("boss")],
+                ),
+                (
+                    "pin_hash",
+                    vec![
+                        json!("$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA"),
+                        json!("1234"),
+                    ],
+                ),
+                ("active", vec![json!("no"), json!(true)]),
+            ],
+        ),
+        (
+            Entity::Role,
+            vec!["cashier", "admin", "janitor"],
+            vec![(
+                "permissions",
+                vec![
+                    json!(["void_line", "manage_users"]),
+                    json!("return; no_sale"),
+                    json!(["fly"]),
+                    json!([]),
+                ],
+            )],
+        ),
+    ]
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(96))]
+
+    /// Whatever mix of changes the contract accepts (as head office's
+    /// publish does), a till applies, in one page and change by change.
+    #[test]
+    fn every_change_the_contract_accepts_applies(
+        picks in proptest::collection::vec(
+            (0usize..8, 0usize..4, any_bool(), proptest::collection::vec((0usize..10, 0usize..7), 0..6)),
+            1..8,
+        )
+    ) {
+        let pools = pools();
+        let mut accepted = Vec::new();
+        for (version, (entity, key, delete, fields)) in picks.into_iter().enumerate() {
+            let (entity, keys, pool) = &pools[entity % pools.len()];
+            let key = keys[key % keys.len()];
+            let data = if delete {
+                serde_json::Value::Null
+            } else {
+                let mut object = serde_json::Map::new();
+                for (field, value) in fields {
+                    let (name, values) = &pool[field % pool.len()];
+                    object.insert((*name).to_owned(), values[value % values.len()].clone());
+                }
+                serde_json::Value::Object(object)
+            };
+            let change = change(version as u64 + 1, *entity, key, data);
+            if kasa_sync_protocol::master_data::entities::parse(&change).is_ok() {
+                accepted.push(change);
+            }
+        }
+        let (_dir, mut store) = till();
+        if let Err(e) = apply(&mut store, accepted.clone()) {
+            proptest::prop_assert!(false, "{e}\n{accepted:#?}");
+        }
+    }
+}
+
+fn any_bool() -> impl proptest::strategy::Strategy<Value = bool> {
+    proptest::bool::ANY
+}
