@@ -33,10 +33,15 @@
 //! | ManageUsers           |         |         | ✓     |
 //! | ConfigureDevices      |         | ✓       | ✓     |
 //!
+//! The table is the default of a [`PermissionTable`]; head office may
+//! replace a role's row (its published roles), and [`authorize_in`] checks
+//! against such a table.
+//!
 //! A cashier's no-sale drawer opens are allowed but logged (the shift keeps
 //! them and head office flags unusual counts). Whether voiding a line needs a
 //! manager is also a sale setting (`SaleConfig::void_line_needs_manager`).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::str::FromStr;
 
@@ -262,15 +267,54 @@ impl ErrorCode for PermissionError {
     }
 }
 
+/// Which permissions each role holds without approval, as data: the
+/// built-in table ([`Role::allows`]) unless a role's row was replaced (head
+/// office publishes roles as lists of permissions).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PermissionTable {
+    replaced: BTreeMap<Role, BTreeSet<Permission>>,
+}
+
+impl PermissionTable {
+    /// Replace `role`'s row.
+    pub fn set(&mut self, role: Role, permissions: BTreeSet<Permission>) {
+        self.replaced.insert(role, permissions);
+    }
+
+    /// Whether `role` may do `permission` without approval.
+    pub fn allows(&self, role: Role, permission: Permission) -> bool {
+        match self.replaced.get(&role) {
+            Some(row) => row.contains(&permission),
+            None => role.allows(permission),
+        }
+    }
+
+    /// True while no row is replaced.
+    pub fn is_built_in(&self) -> bool {
+        self.replaced.is_empty()
+    }
+}
+
 /// Check that `operator` may do `permission`, directly or through
-/// `approval`. The operator's own role is checked first; an approval is only
-/// used when needed.
+/// `approval`, by the built-in table. The operator's own role is checked
+/// first; an approval is only used when needed.
 pub fn authorize(
     operator: &Operator,
     permission: Permission,
     approval: Option<&ManagerApproval>,
 ) -> Result<Authorization, PermissionDenied> {
-    if operator.role.allows(permission) {
+    authorize_in(&PermissionTable::default(), operator, permission, approval)
+}
+
+/// [`authorize`] by `table`.
+pub fn authorize_in(
+    table: &PermissionTable,
+    operator: &Operator,
+    permission: Permission,
+    approval: Option<&ManagerApproval>,
+) -> Result<Authorization, PermissionDenied> {
+    if table.allows(operator.role, permission) {
         return Ok(Authorization {
             permission,
             authorized_by: operator.login.clone(),
@@ -278,7 +322,7 @@ pub fn authorize(
         });
     }
     match approval {
-        Some(a) if a.role.allows(permission) => Ok(Authorization {
+        Some(a) if table.allows(a.role, permission) => Ok(Authorization {
             permission,
             authorized_by: a.approver_login.clone(),
             approved: true,
@@ -322,6 +366,26 @@ mod tests {
             assert_eq!(Role::Manager.allows(p), m, "manager {p}");
             assert_eq!(Role::Admin.allows(p), a, "admin {p}");
         }
+    }
+
+    #[test]
+    fn a_replaced_row_decides_for_its_role_only() {
+        let mut table = PermissionTable::default();
+        assert!(table.is_built_in());
+        table.set(
+            Role::Cashier,
+            BTreeSet::from([Permission::VoidLine, Permission::Return]),
+        );
+        assert!(table.allows(Role::Cashier, Permission::VoidLine));
+        assert!(!table.allows(Role::Cashier, Permission::NoSale));
+        assert!(table.allows(Role::Manager, Permission::CashOut), "built in");
+        let cashier = Operator::new("ana", Role::Cashier);
+        assert!(authorize_in(&table, &cashier, Permission::VoidLine, None).is_ok());
+        assert!(authorize(&cashier, Permission::VoidLine, None).is_err());
+        table.set(Role::Manager, BTreeSet::new());
+        let boss = ManagerApproval::new("boris", Role::Manager);
+        let denied = authorize_in(&table, &cashier, Permission::CashOut, Some(&boss)).unwrap_err();
+        assert_eq!(denied.rejected_approver.as_deref(), Some("boris"));
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //! archived so history keeps pointing at it.
 //!
 //! ## CSV forms (products.csv)
-//! `unit` ∈ `piece|kg|l|m`; `status` ∈
+//! `unit` ∈ `piece|kg|l|m` (`pc` and `pcs` read as `piece`), the one unit
+//! parser of Kasa ([`Unit::from_str`]: imports, head office's master data
+//! and stored rows all read units through it); `status` ∈
 //! `NEW|ACTIVE|PHASE_OUT|DISCONTINUED|ARCHIVED`, empty meaning ACTIVE
 //! ([`Lifecycle::parse_csv`]); `tracks_batches` ∈ `true|false`, empty meaning
 //! false ([`parse_csv_bool`]). Parsing trims spaces and ignores case.
@@ -75,6 +77,10 @@ impl FromStr for Unit {
     type Err = ProductError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let wanted = s.trim().to_ascii_lowercase();
+        let wanted = match wanted.as_str() {
+            "pc" | "pcs" => "piece",
+            other => other,
+        };
         Unit::ALL
             .into_iter()
             .find(|u| u.code() == wanted)
@@ -333,7 +339,9 @@ mod tests {
             (" KG ", Ok(Unit::Kg)),
             ("l", Ok(Unit::L)),
             ("m", Ok(Unit::M)),
-            ("pcs", Err("product.unknown_unit")),
+            ("pcs", Ok(Unit::Piece)),
+            ("PC", Ok(Unit::Piece)),
+            ("box", Err("product.unknown_unit")),
             ("", Err("product.unknown_unit")),
             ("кг", Err("product.unknown_unit")),
         ];

@@ -139,6 +139,20 @@ impl VatTable {
         }
     }
 
+    /// This table with every class that `rates` has rows for replaced by
+    /// those rows (head office's published rates own their classes); other
+    /// classes keep their rows.
+    pub fn with_classes_replaced(&self, rates: Vec<VatRate>) -> VatTable {
+        let mut table: Vec<VatRate> = self
+            .rates
+            .iter()
+            .filter(|kept| !rates.iter().any(|r| r.class == kept.class))
+            .cloned()
+            .collect();
+        table.extend(rates);
+        VatTable { rates: table }
+    }
+
     /// The rate of `class` valid on `on`.
     pub fn rate_for(&self, class: &str, on: NaiveDate) -> Result<Decimal, TaxError> {
         self.rate_row_for(class, on).map(|r| r.rate_percent)

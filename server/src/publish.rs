@@ -11,14 +11,23 @@
 //! of strings (column → value); the key is the column named by `key`
 //! (default: the first column). A column `op` with `delete` deletes the key.
 //!
-//! Rules: key 1–256 bytes; an upsert carries an object, a delete nothing;
-//! one change ≤ 1 MiB as JSON (so any change fits a page).
+//! Every change is read through the wire contract
+//! ([`kasa_sync_protocol::master_data::entities`]) before anything is
+//! stored: its key form, its fields and their values as the till reads them.
+//! The first change that breaks it refuses the whole publish with its
+//! `sync.change_*` code (HTTP 422, 413 for a change over 1 MiB) and a
+//! message naming the change; nothing of that publish is stored. So every
+//! change head office holds is one every till can apply. The data is
+//! stored as published (not in the contract's canonical form), so what
+//! tills receive is byte for byte what was sent.
 
-use kasa_sync_protocol::limits::{MAX_CHANGE_BYTES, MAX_KEY_BYTES};
+use kasa_domain::ErrorCode;
+use kasa_sync_protocol::master_data::entities::{ChangeError, parse_change};
 use kasa_sync_protocol::{ChangeOp, Entity};
 use serde::Deserialize;
 
 use crate::db::NewChange;
+use crate::error::ApiError;
 
 /// One change as uploaded.
 #[derive(Debug, Clone, Deserialize)]
@@ -46,24 +55,44 @@ pub struct PublishRequest {
     pub changes: Vec<ChangeInput>,
 }
 
-/// Check one change.
-pub fn check(input: ChangeInput, index: usize) -> Result<NewChange, String> {
-    let at = |what: String| format!("change {index} (key \"{}\"): {what}", input.key);
-    if input.key.is_empty() || input.key.len() > MAX_KEY_BYTES {
-        return Err(at(format!("key must be 1–{MAX_KEY_BYTES} bytes")));
+/// Why a publish was refused (nothing of it stored).
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum PublishError {
+    /// The upload is not a publish request at all (bad JSON, bad CSV).
+    #[error("{0}")]
+    Unreadable(String),
+    /// One change breaks the contract.
+    #[error("{at}: {source} — fix it and publish again; nothing of this upload was stored")]
+    Change {
+        /// `change 3` (JSON, from 0) or `CSV row 4`.
+        at: String,
+        /// What is wrong.
+        source: ChangeError,
+    },
+}
+
+impl ErrorCode for PublishError {
+    fn code(&self) -> &'static str {
+        match self {
+            PublishError::Unreadable(_) => "server.bad_request",
+            PublishError::Change { source, .. } => source.code(),
+        }
     }
-    match (input.op, &input.data) {
-        (ChangeOp::Upsert, serde_json::Value::Object(_))
-        | (ChangeOp::Delete, serde_json::Value::Null) => {}
-        (ChangeOp::Upsert, _) => return Err(at("an upsert needs data as a JSON object".into())),
-        (ChangeOp::Delete, _) => return Err(at("a delete carries no data".into())),
+}
+
+impl From<PublishError> for ApiError {
+    fn from(e: PublishError) -> Self {
+        match e {
+            PublishError::Unreadable(message) => ApiError::bad_request(message),
+            change => ApiError::sync(&change),
+        }
     }
-    let bytes = input.data.to_string().len() as u64 + input.key.len() as u64 + 64;
-    if bytes > MAX_CHANGE_BYTES {
-        return Err(at(format!(
-            "{bytes} bytes is more than the {MAX_CHANGE_BYTES} a change may have"
-        )));
-    }
+}
+
+/// Check one change against the contract.
+pub fn check(input: ChangeInput, at: impl FnOnce() -> String) -> Result<NewChange, PublishError> {
+    parse_change(input.entity, &input.key, input.op, &input.data)
+        .map_err(|source| PublishError::Change { at: at(), source })?;
     Ok(NewChange {
         entity: input.entity,
         key: input.key,
@@ -73,14 +102,14 @@ pub fn check(input: ChangeInput, index: usize) -> Result<NewChange, String> {
 }
 
 /// Parse and check a JSON publish request.
-pub fn from_json(body: &[u8]) -> Result<(Option<String>, Vec<NewChange>), String> {
-    let request: PublishRequest =
-        serde_json::from_slice(body).map_err(|e| format!("publish request is not valid: {e}"))?;
+pub fn from_json(body: &[u8]) -> Result<(Option<String>, Vec<NewChange>), PublishError> {
+    let request: PublishRequest = serde_json::from_slice(body)
+        .map_err(|e| PublishError::Unreadable(format!("publish request is not valid: {e}")))?;
     let changes = request
         .changes
         .into_iter()
         .enumerate()
-        .map(|(i, c)| check(c, i))
+        .map(|(i, c)| check(c, || format!("change {i}")))
         .collect::<Result<Vec<_>, _>>()?;
     Ok((request.store_id, changes))
 }
@@ -90,26 +119,27 @@ pub fn from_csv(
     body: &[u8],
     entity: Entity,
     key_column: Option<&str>,
-) -> Result<Vec<NewChange>, String> {
+) -> Result<Vec<NewChange>, PublishError> {
+    let unreadable = PublishError::Unreadable;
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(body);
     let headers = reader
         .headers()
-        .map_err(|e| format!("CSV header row is not readable: {e}"))?
+        .map_err(|e| unreadable(format!("CSV header row is not readable: {e}")))?
         .clone();
     let key_index = match key_column {
         Some(name) => headers
             .iter()
             .position(|h| h == name)
-            .ok_or_else(|| format!("CSV has no column \"{name}\" for the key"))?,
-        None if headers.is_empty() => return Err("CSV has no columns".into()),
+            .ok_or_else(|| unreadable(format!("CSV has no column \"{name}\" for the key")))?,
+        None if headers.is_empty() => return Err(unreadable("CSV has no columns".into())),
         None => 0,
     };
     let op_index = headers.iter().position(|h| h == "op");
     let mut changes = Vec::new();
     for (i, row) in reader.records().enumerate() {
-        let row = row.map_err(|e| format!("CSV row {} is not readable: {e}", i + 2))?;
+        let row = row.map_err(|e| unreadable(format!("CSV row {} is not readable: {e}", i + 2)))?;
         let key = row.get(key_index).unwrap_or("").to_owned();
         let delete = op_index
             .and_then(|j| row.get(j))
@@ -131,18 +161,13 @@ pub fn from_csv(
         } else {
             ChangeOp::Upsert
         };
-        changes.push(
-            check(
-                ChangeInput {
-                    entity,
-                    key,
-                    op,
-                    data,
-                },
-                i,
-            )
-            .map_err(|e| format!("CSV row {}: {e}", i + 2))?,
-        );
+        let input = ChangeInput {
+            entity,
+            key,
+            op,
+            data,
+        };
+        changes.push(check(input, || format!("CSV row {}", i + 2))?);
     }
     Ok(changes)
 }
@@ -166,8 +191,10 @@ mod tests {
             (changes[2].op, &changes[2].data),
             (ChangeOp::Delete, &serde_json::Value::Null)
         );
+        // keyed by name, "Milk 1 l" is not a SKU (spaces)
         let by_name = from_csv(csv.as_bytes(), Entity::Product, Some("name")).unwrap_err();
-        assert!(by_name.contains("row 4"), "{by_name}");
+        assert_eq!(by_name.code(), "sync.change_bad_key");
+        assert!(by_name.to_string().contains("CSV row 2"), "{by_name}");
         assert!(from_csv(csv.as_bytes(), Entity::Product, Some("nope")).is_err());
     }
 
@@ -181,9 +208,16 @@ mod tests {
             br#"{"changes":[{"entity":"product","key":"1","op":"upsert","data":"x"}]}"#,
             br#"{"changes":[{"entity":"product","key":"1","op":"delete","data":{}}]}"#,
             br#"{"changes":[{"entity":"planet","key":"1","op":"delete"}]}"#,
+            br#"{"changes":[{"entity":"product","key":"1","op":"upsert","data":{"name":"x","unit":"box"}}]}"#,
             br#"{"chnages":[]}"#,
         ] {
             assert!(from_json(bad).is_err(), "{}", String::from_utf8_lossy(bad));
         }
+        let err = from_json(br#"{"changes":[{"entity":"product","key":"1","op":"upsert","data":{"name":"x"}},{"entity":"product","key":"2","op":"upsert","data":{"name":"y","price":"-1"}}]}"#).unwrap_err();
+        assert_eq!(err.code(), "sync.change_bad_value");
+        assert!(
+            err.to_string().starts_with("change 1: product \"2\""),
+            "{err}"
+        );
     }
 }

@@ -10,6 +10,8 @@ mod endpoints;
 mod hostile;
 #[path = "server/projections.rs"]
 mod projections;
+#[path = "server/publish.rs"]
+mod publish;
 #[path = "server/revocation.rs"]
 mod revocation;
 #[path = "server/series.rs"]
@@ -20,6 +22,7 @@ mod uploads;
 use endpoints::*;
 use hostile::*;
 use projections::*;
+use publish::*;
 use revocation::*;
 use series::*;
 use uploads::*;
@@ -50,6 +53,7 @@ story!(bad_batches_are_refused_with_their_code_and_store_nothing);
 story!(tenants_and_stores_are_isolated);
 story!(projections_are_exact_after_retries_and_journal_breaks_are_found);
 story!(master_data_is_published_and_pulled_by_cursor_in_pages);
+story!(bad_changes_are_refused_at_publish_and_store_nothing);
 story!(concurrent_resends_are_applied_once);
 story!(a_lossy_network_still_delivers_each_record_once);
 story!(overlapping_batches_are_stored_in_sequence_order);

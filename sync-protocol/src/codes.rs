@@ -27,6 +27,12 @@
 //! | `sync.series_conflict` | server | a record in the batch differs (id or content) from the record head office holds at that sequence, or reuses an id head office holds elsewhere; the batch is kept apart, nothing stored in the series, the terminal marked forked | stop uploading; the till is a restored backup or a clone — re-enrol it as a new terminal |
 //! | `sync.series_diverged` | terminal | head office's chain at a sequence both hold differs from the till's own (restored backup, cloned disk) | stop uploading (kept on the till); re-enrol as a new terminal |
 //! | `sync.invalid_record` | server | a record's payload breaks the payload contract ([`crate::payload`]): wrong shape, out of bounds, control characters; the message names the record (seq, id) and the field | never retry unchanged: nothing of the batch was stored; update the till or call support |
+//! | `sync.change_bad_key` | server (publish) | a master-data key is empty, too long, has spaces or control characters, or is not in its entity's form | fix the key; nothing of the publish was stored |
+//! | `sync.change_shape` | server (publish) | an upsert without an object, or a delete with data | fix the change; nothing was stored |
+//! | `sync.change_unknown_field` | server (publish) | a field the entity does not have | remove or rename it; nothing was stored |
+//! | `sync.change_missing_field` | server (publish) | a required field is missing or empty | add it; nothing was stored |
+//! | `sync.change_bad_value` | server (publish) | a value the till could not use (unit, lifecycle, negative price, control characters…) | fix the value; nothing was stored |
+//! | `sync.change_too_large` | server (publish) | one change larger than 1 MiB | split it; nothing was stored |
 
 /// Not valid JSON, wrong shape, invalid identifier or damaged gzip.
 pub const MALFORMED: &str = "sync.malformed";
@@ -69,6 +75,18 @@ pub const SERIES_CONFLICT: &str = "sync.series_conflict";
 pub const SERIES_DIVERGED: &str = "sync.series_diverged";
 /// A record's payload breaks the payload contract (shape, bounds, characters).
 pub const INVALID_RECORD: &str = "sync.invalid_record";
+/// A master-data key breaks the key rules or its entity's key form.
+pub const CHANGE_BAD_KEY: &str = "sync.change_bad_key";
+/// A master-data upsert without an object, or a delete with data.
+pub const CHANGE_SHAPE: &str = "sync.change_shape";
+/// A master-data change has a field its entity does not have.
+pub const CHANGE_UNKNOWN_FIELD: &str = "sync.change_unknown_field";
+/// A master-data change lacks a required field.
+pub const CHANGE_MISSING_FIELD: &str = "sync.change_missing_field";
+/// A master-data change has a value the till could not use.
+pub const CHANGE_BAD_VALUE: &str = "sync.change_bad_value";
+/// A master-data change is larger than a change may be.
+pub const CHANGE_TOO_LARGE: &str = "sync.change_too_large";
 
 /// All codes, for documentation and for tests that check uniqueness.
 pub const ALL: &[&str] = &[
@@ -92,6 +110,12 @@ pub const ALL: &[&str] = &[
     SERIES_CONFLICT,
     SERIES_DIVERGED,
     INVALID_RECORD,
+    CHANGE_BAD_KEY,
+    CHANGE_SHAPE,
+    CHANGE_UNKNOWN_FIELD,
+    CHANGE_MISSING_FIELD,
+    CHANGE_BAD_VALUE,
+    CHANGE_TOO_LARGE,
 ];
 
 #[cfg(test)]

@@ -70,6 +70,12 @@ pub fn status_for_code(code: &str) -> u16 {
         codes::FOREIGN_TERMINAL | codes::FOREIGN_STORE => 403,
         codes::BAD_CURSOR => 410,
         codes::INVALID_RECORD => 422,
+        codes::CHANGE_BAD_KEY
+        | codes::CHANGE_SHAPE
+        | codes::CHANGE_UNKNOWN_FIELD
+        | codes::CHANGE_MISSING_FIELD
+        | codes::CHANGE_BAD_VALUE => 422,
+        codes::CHANGE_TOO_LARGE => 413,
         codes::UNKNOWN_VERSION | codes::TERMINAL_TOO_OLD | codes::SERVER_TOO_OLD => 426,
         _ => 400,
     }

@@ -108,9 +108,9 @@ pub use identity::{
 };
 pub use limits::Limits;
 pub use master_data::{
-    ChangeOp, Cursor, CursorError, CursorPosition, EncodedPage, Entity, MasterDataChange,
-    MasterDataPage, MasterDataPageRequest, PageError, StoredChange, build_page, check_page,
-    encode_page,
+    ChangeError, ChangeFault, ChangeOp, Cursor, CursorError, CursorPosition, DeleteKey,
+    EncodedPage, Entity, MasterDataChange, MasterDataPage, MasterDataPageRequest,
+    MasterDataPayload, PageError, StoredChange, TypedChange, build_page, check_page, encode_page,
 };
 pub use plan::{OutboxEntry, PlanError, PlannedBatch, UploadPlan, plan_upload};
 pub use upload::{Ack, Record, RecordKind, UploadBatch};

@@ -31,8 +31,10 @@ use crate::codes;
 use crate::limits::{DEFAULT_PAGE_CHANGES, MAX_KEY_BYTES, MAX_PAGE_CHANGES};
 
 mod encoded;
+pub mod entities;
 mod paging;
 pub use encoded::{EncodedPage, StoredChange, encode_page};
+pub use entities::{ChangeError, ChangeFault, DeleteKey, MasterDataPayload, TypedChange};
 pub use paging::{PAGE_ENVELOPE_RESERVE_BYTES, build_page};
 
 /// What kind of master data a change is about.

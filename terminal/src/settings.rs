@@ -12,6 +12,7 @@ use std::path::Path;
 use kasa_domain::ErrorCode;
 use kasa_domain::barcode::BarcodeConfig;
 use kasa_domain::money::{CashRounding, Currency};
+use kasa_domain::permission::PermissionTable;
 use kasa_domain::tax::{PriceMode, VatTable};
 use rusqlite::{Connection, OptionalExtension};
 use rust_decimal::Decimal;
@@ -48,6 +49,11 @@ pub struct TillSettings {
     /// derived from store and terminal id (see [`Self::n18_device_id`]).
     #[serde(default)]
     pub fiscal_device_id: Option<String>,
+    /// Which role may do what without approval: the built-in table with
+    /// head office's published roles applied (read by [`load`], never
+    /// stored with the settings).
+    #[serde(skip)]
+    pub permissions: PermissionTable,
 }
 
 /// Errors reading or writing settings.
@@ -84,6 +90,9 @@ pub enum SettingsError {
     /// Database.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// Head office's tax rates kept on the till cannot be read.
+    #[error(transparent)]
+    HeadOfficeRates(#[from] crate::sync::master_data::held::HeldError),
 }
 
 impl ErrorCode for SettingsError {
@@ -94,6 +103,7 @@ impl ErrorCode for SettingsError {
             SettingsError::UnknownVatPreset(_) => "settings.unknown_vat_preset",
             SettingsError::ConfigFile { .. } => "settings.config_file",
             SettingsError::Sqlite(_) => "store.sqlite",
+            SettingsError::HeadOfficeRates(e) => e.code(),
         }
     }
 }
@@ -125,6 +135,7 @@ impl TillSettings {
             discount_limit_percent: dec!(10),
             void_line_needs_manager: true,
             fiscal_device_id: None,
+            permissions: PermissionTable::default(),
         }
     }
 
@@ -250,6 +261,17 @@ fn load_optional(conn: &Connection) -> Result<Option<TillSettings>, SettingsErro
 }
 
 /// The till's settings; `settings.not_initialised` before `kasa init`.
+///
+/// The VAT table is the one `init` wrote with head office's published
+/// rates in place of the preset's rows of each class head office publishes
+/// (`crate::sync::master_data::held::vat_rates`); the permission table is
+/// the built-in one with head office's roles applied.
 pub fn load(conn: &Connection) -> Result<TillSettings, SettingsError> {
-    load_optional(conn)?.ok_or(SettingsError::NotInitialised)
+    let mut settings = load_optional(conn)?.ok_or(SettingsError::NotInitialised)?;
+    let published = crate::sync::master_data::held::vat_rates(conn)?;
+    if !published.is_empty() {
+        settings.vat = settings.vat.with_classes_replaced(published);
+    }
+    settings.permissions = crate::sync::master_data::held::permission_table(conn)?;
+    Ok(settings)
 }

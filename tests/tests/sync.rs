@@ -282,7 +282,7 @@ fn master_data_arrives_by_pages_and_a_bad_page_changes_nothing() {
     assert_eq!(status.master_data_version, 7);
 
     // a page with a good and a bad change: neither is applied, the cursor stays
-    office.publish(vec![
+    office.publish_unchecked(vec![
         (
             Entity::Product,
             "TEA",

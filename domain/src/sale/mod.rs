@@ -55,7 +55,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::money::{CashRounding, Currency, Money};
-use crate::permission::{Authorization, ManagerApproval, Operator, Permission, Role, authorize};
+use crate::permission::{
+    Authorization, ManagerApproval, Operator, Permission, PermissionTable, Role, authorize_in,
+};
 use crate::pricing::{PRICE_ROUNDING, PriceQuote, PriceRule, Promotion};
 use crate::product::{Lifecycle, Unit};
 use crate::tax::PriceMode;
@@ -81,6 +83,10 @@ pub struct SaleConfig {
     pub discount_limit_percent: Decimal,
     /// Whether voiding a line (or lowering its quantity) needs a manager.
     pub void_line_needs_manager: bool,
+    /// Which role may do what without approval (the built-in table unless
+    /// head office published roles).
+    #[serde(default, skip_serializing_if = "PermissionTable::is_built_in")]
+    pub permissions: PermissionTable,
 }
 
 impl SaleConfig {
@@ -94,6 +100,7 @@ impl SaleConfig {
             cash_rounding: CashRounding::none(Currency::Eur),
             discount_limit_percent: dec!(10),
             void_line_needs_manager: true,
+            permissions: PermissionTable::default(),
         }
     }
 }
@@ -319,8 +326,13 @@ impl Sale {
         approval: Option<&ManagerApproval>,
         line_no: Option<u32>,
     ) -> Result<(), SaleError> {
-        let authorization = authorize(&self.operator, permission, approval)
-            .map_err(|d| SaleError::NeedsManager(d.permission))?;
+        let authorization = authorize_in(
+            &self.config.permissions,
+            &self.operator,
+            permission,
+            approval,
+        )
+        .map_err(|d| SaleError::NeedsManager(d.permission))?;
         if authorization.approved || !Role::Cashier.allows(permission) {
             self.audit.push(AuditEntry {
                 line_no,

@@ -552,3 +552,32 @@ fn park_and_recall_round_trip() {
         "sale.bad_parked_sale"
     );
 }
+
+#[test]
+fn the_configured_permission_table_decides_who_may_void() {
+    let mut s = cashier_sale();
+    let mut table = PermissionTable::default();
+    table.set(
+        Role::Cashier,
+        [Permission::Return, Permission::NoSale, Permission::VoidLine].into(),
+    );
+    s.config.permissions = table;
+    let a = s.add_line(item("A", dec!(1), dec!(5))).unwrap();
+    s.add_line(item("B", dec!(1), dec!(3))).unwrap();
+    s.void_line(a, None).unwrap();
+    assert_eq!(
+        s.void_sale(None).unwrap_err(),
+        SaleError::NeedsManager(Permission::VoidSale),
+        "only the published row changed"
+    );
+    let mut strict = PermissionTable::default();
+    strict.set(Role::Manager, [Permission::Return].into());
+    let mut s = cashier_sale();
+    s.config.permissions = strict;
+    let b = s.add_line(item("B", dec!(1), dec!(3))).unwrap();
+    assert_eq!(
+        s.void_line(b, Some(&boss())).unwrap_err(),
+        SaleError::NeedsManager(Permission::VoidLine),
+        "a manager whose row lost void_line cannot approve it"
+    );
+}

@@ -274,3 +274,25 @@ proptest! {
         prop_assert_eq!(parts.iter().sum::<Decimal>(), total);
     }
 }
+
+#[test]
+fn published_classes_replace_the_presets_rows_of_those_classes_only() {
+    let from_2027 = NaiveDate::from_ymd_opt(2027, 1, 1).unwrap();
+    let table = VatTable::bulgaria().with_classes_replaced(vec![VatRate::new(
+        "reduced",
+        dec!(12),
+        from_2027,
+    )]);
+    let day = |y| NaiveDate::from_ymd_opt(y, 6, 1).unwrap();
+    assert_eq!(table.rate_for("reduced", day(2027)), Ok(dec!(12)));
+    assert_eq!(
+        table.rate_for("reduced", day(2026)).map_err(|e| e.code()),
+        Err("tax.no_rate_on_date"),
+        "head office owns the class: the preset's 9 % is gone"
+    );
+    assert_eq!(table.rate_for("standard", day(2026)), Ok(dec!(20)));
+    assert_eq!(
+        VatTable::bulgaria().with_classes_replaced(Vec::new()),
+        VatTable::bulgaria()
+    );
+}

@@ -188,11 +188,10 @@ async fn publish_changes(
         let entity: Entity =
             serde_json::from_value(serde_json::Value::String(entity_name.to_owned()))
                 .map_err(|_| ApiError::bad_request(format!("unknown entity \"{entity_name}\"")))?;
-        let changes =
-            publish::from_csv(&raw, entity, query.key.as_deref()).map_err(ApiError::bad_request)?;
+        let changes = publish::from_csv(&raw, entity, query.key.as_deref())?;
         (query.store, changes)
     } else {
-        let (store, changes) = publish::from_json(&raw).map_err(ApiError::bad_request)?;
+        let (store, changes) = publish::from_json(&raw)?;
         (store.or(query.store), changes)
     };
     if changes.is_empty() {

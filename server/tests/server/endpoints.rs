@@ -69,7 +69,7 @@ pub async fn master_data_is_published_and_pulled_by_cursor_in_pages(db: Arc<dyn 
         .await;
     assert_eq!(
         (bad.status, bad.code().as_str()),
-        (StatusCode::BAD_REQUEST, "server.bad_request")
+        (StatusCode::UNPROCESSABLE_ENTITY, "sync.change_bad_key")
     );
 
     // a fresh till pulls the current state in pages of 7: 19 products, newest data, no delete
@@ -439,7 +439,7 @@ proptest::proptest! {
                             model.remove(&key);
                             json!({"entity":"product","key":key,"op":"delete"})
                         } else {
-                            let data = json!({"round": round, "i": i});
+                            let data = json!({"name": format!("round {round} change {i}")});
                             model.insert(key.clone(), data.clone());
                             json!({"entity":"product","key":key,"op":"upsert","data":data})
                         }

@@ -159,37 +159,19 @@ pub(crate) fn product_from_row(r: &Row<'_>, at: usize) -> rusqlite::Result<Produ
         name: r.get(at + 2)?,
         group: r.get(at + 3)?,
         brand: r.get(at + 4)?,
-        unit: unit_from_db(&unit).ok_or_else(|| bad(5, format!("unit `{unit}`")))?,
+        unit: unit
+            .parse::<Unit>()
+            .map_err(|_| bad(5, format!("unit `{unit}`")))?,
         vat_class: r.get(at + 6)?,
-        lifecycle: lifecycle_from_db(&lifecycle)
-            .ok_or_else(|| bad(7, format!("lifecycle `{lifecycle}`")))?,
+        lifecycle: lifecycle
+            .parse::<Lifecycle>()
+            .map_err(|_| bad(7, format!("lifecycle `{lifecycle}`")))?,
         plu: r.get(at + 8)?,
         tracks_batches: r.get(at + 9)?,
         cost: decimal(10)?.map(Money),
         markup_percent: decimal(11)?,
         sku,
     })
-}
-
-fn unit_from_db(text: &str) -> Option<Unit> {
-    match text {
-        "piece" => Some(Unit::Piece),
-        "kg" => Some(Unit::Kg),
-        "l" => Some(Unit::L),
-        "m" => Some(Unit::M),
-        _ => None,
-    }
-}
-
-fn lifecycle_from_db(text: &str) -> Option<Lifecycle> {
-    match text {
-        "NEW" => Some(Lifecycle::New),
-        "ACTIVE" => Some(Lifecycle::Active),
-        "PHASE_OUT" => Some(Lifecycle::PhaseOut),
-        "DISCONTINUED" => Some(Lifecycle::Discontinued),
-        "ARCHIVED" => Some(Lifecycle::Archived),
-        _ => None,
-    }
 }
 
 fn product_where(

@@ -11,6 +11,8 @@
 //!   [`get_product`], [`customer`].
 //! - [`prices`]: [`pricing_inputs`], every candidate price tier for the
 //!   pricing engine.
+//! - [`write`]: the one product writer (imports and head office's master
+//!   data both use it).
 //! - [`search`]: search-as-you-type by name (Cyrillic case-insensitive), SKU
 //!   or barcode prefix.
 //! - [`generate`]: deterministic demo and benchmark catalogs
@@ -23,6 +25,7 @@ pub mod prices;
 pub(crate) mod schema;
 pub mod search;
 mod text;
+pub mod write;
 
 pub use import::{
     ImportOptions, ImportProgress, ImportReport, RejectedRow, UserRow, import_customers,

@@ -17,7 +17,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use rust_decimal::Decimal;
 
 use super::CatalogError;
-use super::import::DATETIME;
+use super::write::DATETIME;
 
 /// All candidate tiers, promotions, cost and markup of `sku` in `store_id`
 /// for `customer_code` (or an anonymous sale). An unknown SKU gives inputs

@@ -181,6 +181,7 @@ pub fn sale_config(settings: &TillSettings) -> SaleConfig {
         cash_rounding: settings.cash_rounding,
         discount_limit_percent: settings.discount_limit_percent,
         void_line_needs_manager: settings.void_line_needs_manager,
+        permissions: settings.permissions.clone(),
     }
 }
 

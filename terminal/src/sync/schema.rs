@@ -14,8 +14,9 @@
 ///   row point into its document's stored text instead of copying it).
 /// - `sync_state`: one row: last success / error, the server's acknowledged
 ///   sequence and the master-data cursor.
-/// - `sync_master_data`: master-data changes of entities the till has no
-///   table for yet (tax rates and roles), as last received. (Tills that
+/// - `sync_master_data`: head office's tax rates and roles, as last
+///   received; read back as the till's VAT and permission tables
+///   (`master_data::held`). (Tills that
 ///   pulled before this rule also hold copies of other entities here; they
 ///   are no longer read or updated.)
 pub(crate) const V1: &str = "

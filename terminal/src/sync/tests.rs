@@ -303,7 +303,12 @@ fn status_counts_what_is_not_yet_cut_from_the_outbox() {
     assert_eq!(s.records_queued, series::last_seq(store.conn()).unwrap());
 }
 
-fn change(version: u64, entity: Entity, key: &str, data: serde_json::Value) -> MasterDataChange {
+pub(super) fn change(
+    version: u64,
+    entity: Entity,
+    key: &str,
+    data: serde_json::Value,
+) -> MasterDataChange {
     MasterDataChange {
         version,
         entity,
@@ -317,7 +322,7 @@ fn change(version: u64, entity: Entity, key: &str, data: serde_json::Value) -> M
     }
 }
 
-fn page(changes: Vec<MasterDataChange>) -> MasterDataPage {
+pub(super) fn page(changes: Vec<MasterDataChange>) -> MasterDataPage {
     let last = changes.last().map_or(0, |c| c.version);
     MasterDataPage {
         changes,

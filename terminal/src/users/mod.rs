@@ -98,6 +98,9 @@ pub enum UserError {
     /// Database.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// Head office's roles kept on the till cannot be read.
+    #[error(transparent)]
+    HeadOfficeRoles(#[from] crate::sync::master_data::held::HeldError),
 }
 
 impl ErrorCode for UserError {
@@ -114,6 +117,7 @@ impl ErrorCode for UserError {
             UserError::Role(e) => e.code(),
             UserError::Sqlite(e) if crate::store::is_busy(e) => "store.busy",
             UserError::Sqlite(_) => "store.sqlite",
+            UserError::HeadOfficeRoles(e) => e.code(),
         }
     }
 }
@@ -282,8 +286,9 @@ pub fn lockout_for(failures: i64) -> Option<i64> {
 }
 
 /// A manager approves `permission` for `operator` with their PIN. The
-/// approver must exist, have a role that allows the permission, and the
-/// approval is written to the audit log.
+/// approver must exist, have a role that allows the permission (in the
+/// permission table with head office's roles applied), and the approval
+/// is written to the audit log.
 pub fn approve(
     conn: &Connection,
     operator: &Operator,
@@ -294,7 +299,8 @@ pub fn approve(
 ) -> Result<ManagerApproval, UserError> {
     let approver = login_by_pin(conn, approver_pin, now)?;
     let approval = ManagerApproval::new(approver.login.clone(), approver.role);
-    kasa_domain::permission::authorize(operator, permission, Some(&approval))?;
+    let table = crate::sync::master_data::held::permission_table(conn)?;
+    kasa_domain::permission::authorize_in(&table, operator, permission, Some(&approval))?;
     audit(
         conn,
         &AuditEntry {

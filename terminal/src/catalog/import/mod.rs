@@ -31,7 +31,6 @@ use crate::store::Store;
 
 pub use customers::{UserRow, import_customers, parse_users};
 pub use products::{import_products, import_products_with};
-pub(crate) use promotions::DATETIME;
 pub use promotions::import_promotions;
 pub use tiers::import_price_tiers;
 

@@ -21,6 +21,7 @@ use std::collections::HashSet;
 use std::io::Read;
 
 use kasa_domain::barcode::{to_gtin14, validate_gtin};
+use kasa_domain::product::{Lifecycle, Product, ProductError, Unit};
 use rusqlite::{OptionalExtension, Transaction, params};
 use rust_decimal::Decimal;
 
@@ -29,7 +30,8 @@ use super::{
     RowResult, run_csv,
 };
 use crate::catalog::CatalogError;
-use crate::catalog::text::{fold, parse_decimal};
+use crate::catalog::text::parse_decimal;
+use crate::catalog::write::{upsert_base_price, upsert_product};
 use crate::store::Store;
 
 const SKU: usize = 0;
@@ -118,19 +120,11 @@ pub fn import_products_with<R: Read>(
 /// A validated row.
 #[derive(Debug)]
 struct ProductInput<'a> {
-    sku: &'a str,
-    name: &'a str,
-    group: &'a str,
-    brand: &'a str,
-    unit: &'static str,
-    vat_class: &'a str,
+    product: Product,
     price: Option<Decimal>,
     cost: Option<Decimal>,
     /// (as written, GTIN-14 key, multiplier)
     barcodes: Vec<(&'a str, String, u32)>,
-    plu: Option<i64>,
-    lifecycle: &'static str,
-    tracks_batches: bool,
     markup: Option<Decimal>,
 }
 
@@ -161,11 +155,8 @@ fn parse_row<'a>(
             format!("product {sku} has no name — the name is printed on the receipt"),
         ));
     }
-    let unit = parse_unit(f.at(UNIT)).ok_or_else(|| {
-        Rejection::new(
-            "catalog.unknown_unit",
-            format!("unit `{}` is unknown — use piece, kg, l or m", f.at(UNIT)),
-        )
+    let unit: Unit = f.at(UNIT).parse().map_err(|e: ProductError| {
+        Rejection::new("catalog.unknown_unit", format!("{e} (`{}`)", f.at(UNIT)))
     })?;
     let vat_class = f.at(VAT_CLASS);
     if !vat_classes.contains(vat_class) {
@@ -185,18 +176,14 @@ fn parse_row<'a>(
     let barcodes = parse_barcodes(f.at(BARCODES))?;
     let plu = match f.at(PLU) {
         "" => None,
-        text => Some(
-            text.parse::<u32>()
-                .map_err(|_| {
-                    Rejection::new(
-                        "catalog.bad_plu",
-                        format!("PLU `{text}` is not a whole number from 0 to 4294967295"),
-                    )
-                })?
-                .into(),
-        ),
+        text => Some(text.parse::<u32>().map_err(|_| {
+            Rejection::new(
+                "catalog.bad_plu",
+                format!("PLU `{text}` is not a whole number from 0 to 4294967295"),
+            )
+        })?),
     };
-    let lifecycle = parse_status(f.at(STATUS)).ok_or_else(|| {
+    let lifecycle = Lifecycle::parse_csv(f.at(STATUS)).map_err(|_| {
         Rejection::new(
             "catalog.unknown_status",
             format!(
@@ -216,43 +203,22 @@ fn parse_row<'a>(
         }
     };
     Ok(ProductInput {
-        sku,
-        name,
-        group: f.at(GROUP),
-        brand: f.at(BRAND),
-        unit,
-        vat_class,
+        product: Product {
+            sku: sku.to_owned(),
+            name: name.to_owned(),
+            group: f.at(GROUP).to_owned(),
+            brand: f.at(BRAND).to_owned(),
+            unit,
+            vat_class: vat_class.to_owned(),
+            lifecycle,
+            plu,
+            tracks_batches,
+        },
         price,
         cost,
         barcodes,
-        plu,
-        lifecycle,
-        tracks_batches,
         markup,
     })
-}
-
-/// `piece|kg|l|m` (any case) → the stored spelling.
-pub(crate) fn parse_unit(text: &str) -> Option<&'static str> {
-    match text.to_ascii_lowercase().as_str() {
-        "piece" | "pc" | "pcs" => Some("piece"),
-        "kg" => Some("kg"),
-        "l" => Some("l"),
-        "m" => Some("m"),
-        _ => None,
-    }
-}
-
-/// `NEW|ACTIVE|PHASE_OUT|DISCONTINUED|ARCHIVED` (any case, empty = ACTIVE).
-pub(crate) fn parse_status(text: &str) -> Option<&'static str> {
-    match text.to_ascii_uppercase().as_str() {
-        "" | "ACTIVE" => Some("ACTIVE"),
-        "NEW" => Some("NEW"),
-        "PHASE_OUT" => Some("PHASE_OUT"),
-        "DISCONTINUED" => Some("DISCONTINUED"),
-        "ARCHIVED" => Some("ARCHIVED"),
-        _ => None,
-    }
 }
 
 /// `CODE;CODE*12;…` → codes with multipliers, each a valid GTIN.
@@ -306,29 +272,12 @@ fn write_row(
     p: &ProductInput<'_>,
     pending_search: &mut Vec<(i64, String)>,
 ) -> RowResult {
-    let existing: Option<(i64, String)> = tx
-        .prepare_cached("SELECT id, name_norm FROM products WHERE sku = ?1")?
-        .query_row([p.sku], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    if let Some(plu) = p.plu {
-        let owner: Option<String> = tx
-            .prepare_cached("SELECT sku FROM products WHERE plu = ?1")?
-            .query_row([plu], |r| r.get(0))
-            .optional()?;
-        if let Some(owner) = owner.filter(|o| o != p.sku) {
-            return Ok(Err(Rejection::new(
-                "catalog.duplicate_plu",
-                format!(
-                    "PLU {plu} already belongs to product {owner} — give each product its own PLU"
-                ),
-            )));
-        }
-    }
+    let sku = p.product.sku.as_str();
     {
         let mut owner_of = tx.prepare_cached("SELECT sku FROM barcodes WHERE gtin = ?1")?;
         for (code, gtin, _) in &p.barcodes {
             let owner: Option<String> = owner_of.query_row([gtin], |r| r.get(0)).optional()?;
-            if let Some(owner) = owner.filter(|o| o != p.sku) {
+            if let Some(owner) = owner.filter(|o| o != sku) {
                 return Ok(Err(Rejection::new(
                     "catalog.duplicate_barcode",
                     format!(
@@ -338,53 +287,23 @@ fn write_row(
             }
         }
     }
-
-    let name_norm = fold(p.name);
-    let values = params![
-        p.sku,
-        p.name,
-        name_norm,
-        p.group,
-        p.brand,
-        p.unit,
-        p.vat_class,
-        p.lifecycle,
-        p.plu,
-        p.tracks_batches,
-        p.markup.map(|d| d.to_string()),
-        p.cost.map(|d| d.to_string()),
-    ];
-    // Existence is known from the lookup above, so a plain INSERT or UPDATE
-    // (no upsert with RETURNING, which costs a temporary table per row).
-    let id = match &existing {
-        Some((id, _)) => {
-            tx.prepare_cached(
-                "UPDATE products SET name = ?2, name_norm = ?3, product_group = ?4, brand = ?5,
-                    unit = ?6, vat_class = ?7, lifecycle = ?8, plu = ?9, tracks_batches = ?10,
-                    markup_percent = ?11, cost = ?12
-                 WHERE sku = ?1",
-            )?
-            .execute(values)?;
-            *id
-        }
-        None => {
-            tx.prepare_cached(
-                "INSERT INTO products (sku, name, name_norm, product_group, brand, unit,
-                    vat_class, lifecycle, plu, tracks_batches, markup_percent, cost)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?
-            .execute(values)?;
-            tx.last_insert_rowid()
+    let written = match upsert_product(tx, &p.product, p.cost, p.markup)? {
+        Ok(written) => written,
+        Err(taken) => {
+            return Ok(Err(Rejection::new(
+                "catalog.duplicate_plu",
+                taken.message(),
+            )));
         }
     };
-    if existing.as_ref().is_none_or(|(_, old)| *old != name_norm) {
-        pending_search.push((id, name_norm));
+    if let Some(name_norm) = written.search {
+        pending_search.push((written.id, name_norm));
     }
 
-    if existing.is_some() {
+    if written.existed {
         let mut stored = tx.prepare_cached("SELECT gtin FROM barcodes WHERE sku = ?1")?;
         let old: Vec<String> = stored
-            .query_map([p.sku], |r| r.get(0))?
+            .query_map([sku], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
         let mut delete = tx.prepare_cached("DELETE FROM barcodes WHERE gtin = ?1")?;
         for gtin in old
@@ -400,28 +319,21 @@ fn write_row(
          WHERE code <> excluded.code OR multiplier <> excluded.multiplier",
     )?;
     for (code, gtin, multiplier) in &p.barcodes {
-        upsert_code.execute(params![gtin, code, p.sku, multiplier])?;
+        upsert_code.execute(params![gtin, code, sku, multiplier])?;
     }
 
     match p.price {
-        Some(price) => {
-            tx.prepare_cached(
-                "INSERT INTO price_tiers (sku, kind, price) VALUES (?1, 'base', ?2)
-                 ON CONFLICT (sku, kind, store_id, customer_group, min_qty, valid_from)
-                 DO UPDATE SET price = excluded.price, valid_to = NULL",
-            )?
-            .execute(params![p.sku, price.to_string()])?;
-        }
-        None if existing.is_some() => {
+        Some(price) => upsert_base_price(tx, sku, price)?,
+        None if written.existed => {
             tx.prepare_cached(
                 "DELETE FROM price_tiers WHERE sku = ?1 AND kind = 'base'
                  AND store_id = '' AND valid_from = ''",
             )?
-            .execute([p.sku])?;
+            .execute([sku])?;
         }
         None => {}
     }
-    Ok(Ok(if existing.is_some() {
+    Ok(Ok(if written.existed {
         RowOutcome::Updated
     } else {
         RowOutcome::Inserted

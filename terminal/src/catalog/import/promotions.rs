@@ -11,10 +11,11 @@
 use std::io::Read;
 
 use kasa_domain::pricing::Promotion;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 
 use super::{ImportProgress, ImportReport, RejectedRow};
 use crate::catalog::CatalogError;
+use crate::catalog::write::upsert_promotion;
 use crate::store::Store;
 
 /// Import `promotions.json` (one transaction: promotion files are small).
@@ -64,10 +65,6 @@ pub fn import_promotions<R: Read>(
             });
             continue;
         }
-        let body = serde_json::to_string(&promotion).map_err(|source| CatalogError::Json {
-            file: "promotions.json",
-            source,
-        })?;
         let existed: Option<i64> = tx
             .query_row(
                 "SELECT 1 FROM promotions WHERE id = ?1",
@@ -75,30 +72,7 @@ pub fn import_promotions<R: Read>(
                 |r| r.get(0),
             )
             .optional()?;
-        tx.execute(
-            "INSERT INTO promotions (id, body, starts_at, ends_at, stores)
-             VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (id) DO UPDATE SET body = excluded.body,
-                starts_at = excluded.starts_at, ends_at = excluded.ends_at,
-                stores = excluded.stores",
-            params![
-                promotion.id,
-                body,
-                promotion.from.format(DATETIME).to_string(),
-                promotion.to.map(|t| t.format(DATETIME).to_string()),
-                promotion.stores.join(","),
-            ],
-        )?;
-        tx.execute(
-            "DELETE FROM promotion_products WHERE promotion_id = ?1",
-            [&promotion.id],
-        )?;
-        for sku in promotion.skus() {
-            tx.execute(
-                "INSERT OR IGNORE INTO promotion_products (promotion_id, sku) VALUES (?1, ?2)",
-                params![promotion.id, sku],
-            )?;
-        }
+        upsert_promotion(&tx, &promotion)?;
         if existed.is_some() {
             report.updated += 1;
         } else {
@@ -109,6 +83,3 @@ pub fn import_promotions<R: Read>(
     progress(report.progress(0, true));
     Ok(report)
 }
-
-/// How promotion moments are stored (sortable text).
-pub(crate) const DATETIME: &str = "%Y-%m-%dT%H:%M:%S";

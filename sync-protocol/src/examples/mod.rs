@@ -22,6 +22,8 @@ use crate::master_data::{
     ChangeOp, Cursor, CursorPosition, Entity, MasterDataChange, MasterDataPage,
     MasterDataPageRequest,
 };
+mod entity_examples;
+
 use crate::upload::{Ack, Record, RecordKind, UploadBatch};
 use crate::validate::BatchError;
 use crate::version::{
@@ -227,13 +229,13 @@ pub fn master_data_page() -> MasterDataPage {
         ),
         (
             Entity::PriceTier,
-            "1001/group/wholesale/12",
-            json!({ "customer_group": "wholesale", "kind": "group", "min_qty": "12", "price": "1.79" }),
+            "1001/step/wholesale/12",
+            json!({ "customer_group": "wholesale", "kind": "step", "min_qty": "12", "price": "1.79" }),
         ),
         (
             Entity::Promotion,
             "PROMO-2026-11-BOGO",
-            json!({ "kind": "bogo", "skus": ["1001"], "valid_from": "2026-11-20T00:00:00Z", "valid_to": "2026-11-27T00:00:00Z" }),
+            json!({ "from": "2026-11-20T00:00:00", "kind": { "buy": 2, "get": 1, "skus": ["1001"], "type": "bogo" }, "name": "Milk 2+1", "to": "2026-11-27T00:00:00" }),
         ),
         (
             Entity::Customer,
@@ -289,6 +291,27 @@ pub fn master_data_page() -> MasterDataPage {
     }
 }
 
+/// One change of each entity, its `data` in canonical form (the golden
+/// files `master_data_<entity>.json`).
+pub fn master_data_entities() -> Vec<(&'static str, MasterDataChange)> {
+    let examples = entity_examples::all();
+    examples
+        .into_iter()
+        .enumerate()
+        .map(|(i, (file_name, key, payload))| {
+            let data = payload.to_data().unwrap_or(serde_json::Value::Null);
+            let change = MasterDataChange {
+                version: 1_301 + i as u64,
+                entity: payload.entity(),
+                key: key.to_owned(),
+                op: ChangeOp::Upsert,
+                data,
+            };
+            (file_name, change)
+        })
+        .collect()
+}
+
 /// The server refuses a batch that starts past what it holds.
 pub fn error_envelope() -> ErrorEnvelope {
     ErrorEnvelope::from_error(&BatchError::Gap {
@@ -327,6 +350,18 @@ fn reserialise<T: Serialize + DeserializeOwned>(text: &str) -> Result<String, se
     pretty(&serde_json::from_str::<T>(text)?)
 }
 
+/// Read a change through the contract and print it in canonical form.
+fn reserialise_entity(text: &str) -> Result<String, serde_json::Error> {
+    use serde::de::Error as _;
+    let change: MasterDataChange = serde_json::from_str(text)?;
+    let typed = crate::master_data::entities::parse(&change).map_err(serde_json::Error::custom)?;
+    let data = match typed {
+        crate::TypedChange::Upsert(payload) => payload.to_data()?,
+        crate::TypedChange::Delete(_) => serde_json::Value::Null,
+    };
+    pretty(&MasterDataChange { data, ..change })
+}
+
 fn example<T: Serialize + DeserializeOwned>(
     file_name: &'static str,
     message: T,
@@ -340,7 +375,7 @@ fn example<T: Serialize + DeserializeOwned>(
 
 /// Every message, one file each.
 pub fn all() -> Result<Vec<Example>, serde_json::Error> {
-    Ok(vec![
+    let mut all = vec![
         example("hello.json", hello())?,
         example("hello_reply_welcome.json", hello_reply_welcome())?,
         example("hello_reply_refusal.json", hello_reply_refusal())?,
@@ -354,7 +389,15 @@ pub fn all() -> Result<Vec<Example>, serde_json::Error> {
         example("master_data_page_request.json", master_data_page_request())?,
         example("master_data_page.json", master_data_page())?,
         example("error_envelope.json", error_envelope())?,
-    ])
+    ];
+    for (file_name, change) in master_data_entities() {
+        all.push(Example {
+            file_name,
+            pretty_json: pretty(&change)?,
+            reserialise: reserialise_entity,
+        });
+    }
+    Ok(all)
 }
 
 #[cfg(test)]
