@@ -6,6 +6,8 @@ mod support;
 
 #[path = "server/endpoints.rs"]
 mod endpoints;
+#[path = "server/metrics.rs"]
+mod metrics;
 #[path = "server/projections.rs"]
 mod projections;
 #[path = "server/revocation.rs"]
@@ -14,6 +16,7 @@ mod revocation;
 mod uploads;
 
 use endpoints::*;
+use metrics::*;
 use projections::*;
 use revocation::*;
 use uploads::*;
@@ -50,3 +53,4 @@ story!(overlapping_batches_are_stored_in_sequence_order);
 story!(stored_payloads_are_the_text_that_was_sent);
 story!(a_revoked_terminal_is_refused_and_keeps_what_it_sent);
 story!(a_revocation_made_elsewhere_applies_to_a_running_server);
+story!(per_terminal_sync_lag_is_in_the_metrics);

@@ -4,7 +4,6 @@
 //! sell through `kasa_terminal` and sync through `kasa_terminal::sync`.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -58,7 +57,9 @@ impl HeadOffice {
         let dir = tempfile::tempdir().unwrap();
         let spec = match backend {
             Backend::Sqlite => format!("sqlite:{}", dir.path().join("hq.db").display()),
-            Backend::Postgres => rt.block_on(postgres_database())?,
+            Backend::Postgres => {
+                rt.block_on(kasa_tests::postgres::fresh_database("kasa_sync_test"))?
+            }
         };
         let db = rt.block_on(async {
             let db = kasa_server::db::open(&spec).await.unwrap();
@@ -241,35 +242,6 @@ impl Drop for HeadOffice {
             let _ = stop.send(());
         }
     }
-}
-
-async fn postgres_database() -> Option<String> {
-    let url = match std::env::var("KASA_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-            assert!(
-                !in_ci,
-                "KASA_TEST_POSTGRES_URL is unset in CI: start a cluster with scripts/pg-test-cluster.sh start"
-            );
-            let _ = writeln!(
-                std::io::stderr(),
-                "NOTICE: PostgreSQL variant SKIPPED (KASA_TEST_POSTGRES_URL unset; run scripts/pg-test-cluster.sh start)"
-            );
-            return None;
-        }
-    };
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let name = format!("kasa_sync_test_{}", uuid::Uuid::now_v7().simple());
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let (base, _) = url.rsplit_once('/').unwrap();
-    Some(format!("{base}/{name}"))
 }
 
 pub fn now_ms() -> i64 {
