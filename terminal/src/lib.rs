@@ -13,4 +13,6 @@ pub mod shift;
 pub mod stock;
 pub mod store;
 pub mod sync;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod users;

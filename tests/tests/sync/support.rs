@@ -22,6 +22,7 @@ use kasa_terminal::sale::script::{SaleScript, run_sale_script};
 use kasa_terminal::settings::TillSettings;
 use kasa_terminal::store::Store;
 use kasa_terminal::sync::{self, RoundReport, SyncError, SyncOptions};
+use kasa_terminal::test_support::TestTill;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -278,23 +279,16 @@ pub struct Till {
 
 impl Till {
     pub fn new(store_id: &str, terminal_id: &str) -> Till {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("till.sqlite");
-        let mut store = Store::open(&path).unwrap();
-        let settings = TillSettings::new(store_id, terminal_id);
-        settings.save_new(store.conn()).unwrap();
-        kasa_terminal::catalog::import_products(&mut store, CATALOG.as_bytes(), |_| {}).unwrap();
-        kasa_terminal::users::add_user(store.conn(), "ana", "Ана", Role::Cashier, "1111", now())
-            .unwrap();
-        let user = kasa_terminal::users::login_by_pin(store.conn(), "1111", now()).unwrap();
-        kasa_terminal::shift::open_shift(
-            &mut store,
-            &settings,
-            &user,
-            Money(Decimal::new(10_000, 2)),
-            now(),
-        )
-        .unwrap();
+        let TestTill {
+            path,
+            store,
+            settings,
+            dir,
+        } = TestTill::setup(store_id, terminal_id)
+            .products_csv(CATALOG)
+            .user("ana", "Ана", Role::Cashier, "1111")
+            .shift_opened_by("1111", Money(Decimal::new(10_000, 2)))
+            .build();
         Till {
             _dir: dir,
             path,
