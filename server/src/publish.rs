@@ -21,7 +21,7 @@ use serde::Deserialize;
 use crate::db::NewChange;
 
 /// One change as uploaded.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeInput {
     /// What kind of thing.
@@ -36,7 +36,7 @@ pub struct ChangeInput {
 }
 
 /// A JSON publish request.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublishRequest {
     /// Store-scoped changes (only that store's terminals see them); `None` = the whole tenant.

@@ -8,6 +8,8 @@ mod support;
 mod endpoints;
 #[path = "server/metrics.rs"]
 mod metrics;
+#[path = "server/openapi.rs"]
+mod openapi;
 #[path = "server/projections.rs"]
 mod projections;
 #[path = "server/revocation.rs"]

@@ -136,7 +136,7 @@ pub struct NewChange {
 }
 
 /// Versions a publish used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PublishOutcome {
     /// Version of the first change.
     pub first_version: u64,
