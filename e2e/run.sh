@@ -6,11 +6,19 @@
 # a fresh --demo data directory, prints the combined "N/M steps passed" and
 # exits non-zero when a scenario fails. Screenshots: e2e/screenshots/.
 #
+# The app is built with the cargo invocation scripts/test.sh builds the
+# workspace's tests with (BUILD_ARGS below), so both resolve the same
+# dependency features and, in one target directory, compile every
+# dependency once; `cargo build -p kasa-desktop` alone resolves features for
+# the desktop's dependencies only and rebuilds dozens of crates.
+#
 # Env: KASA_E2E_SKIP_BUILD=1 to reuse the last build; KASA_E2E_SCANNER=
 # webdriver to type scans over WebDriver instead of xdotool.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target/desktop}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+# Kept equal to the build step of scripts/test.sh.
+BUILD_ARGS=(build --workspace --bins --tests)
 APP="$CARGO_TARGET_DIR/debug/kasa-desktop"
 
 for tool in Xvfb WebKitWebDriver xdotool node npm; do
@@ -19,7 +27,7 @@ done
 
 if [ "${KASA_E2E_SKIP_BUILD:-}" != 1 ]; then
   (cd "$ROOT/ui" && { [ -d node_modules ] || npm install --no-audit --no-fund; } && npm run build)
-  (cd "$ROOT" && cargo build -p kasa-desktop)
+  (cd "$ROOT" && cargo "${BUILD_ARGS[@]}")
 fi
 [ -x "$APP" ] || { echo "e2e: $APP was not built" >&2; exit 2; }
 

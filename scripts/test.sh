@@ -26,11 +26,17 @@ eval "$(scripts/pg-test-cluster.sh start)"
 export KASA_TEST_POSTGRES_URL
 trap 'scripts/pg-test-cluster.sh stop >/dev/null 2>&1 || true' EXIT
 
+# One build of every test and binary, the desktop app included: the same invocation as
+# e2e/run.sh's (kept equal), so the tests and the app share one feature resolution and no
+# dependency is compiled twice.
+echo "== cargo build (tests and binaries)"
+cargo build --workspace --bins --tests
+
 echo "== cargo test"
 cargo test --workspace 2>&1 | tee "$LOG_DIR/cargo.log"
 
 echo "== end-to-end: the real app under Xvfb over WebDriver"
-e2e/run.sh 2>&1 | tee "$LOG_DIR/e2e.log"
+KASA_E2E_SKIP_BUILD=1 e2e/run.sh 2>&1 | tee "$LOG_DIR/e2e.log"
 
 # One closing line over everything that ran.
 passed=$(grep -ohE 'test result: [a-zA-Z]+\. [0-9]+ passed' "$LOG_DIR/cargo.log" | awk '{s+=$4} END {print s+0}')

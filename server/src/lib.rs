@@ -22,7 +22,6 @@ pub mod config;
 pub mod credential;
 pub mod db;
 pub mod error;
-pub mod fault_proxy;
 pub mod projection;
 pub mod publish;
 pub mod report;

@@ -30,7 +30,7 @@ use crate::db::NewChange;
 use crate::error::ApiError;
 
 /// One change as uploaded.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeInput {
     /// What kind of thing.
@@ -45,7 +45,7 @@ pub struct ChangeInput {
 }
 
 /// A JSON publish request.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublishRequest {
     /// Store-scoped changes (only that store's terminals see them); `None` = the whole tenant.

@@ -8,6 +8,10 @@ mod support;
 mod endpoints;
 #[path = "server/hostile.rs"]
 mod hostile;
+#[path = "server/metrics.rs"]
+mod metrics;
+#[path = "server/openapi.rs"]
+mod openapi;
 #[path = "server/projections.rs"]
 mod projections;
 #[path = "server/publish.rs"]
@@ -21,6 +25,7 @@ mod uploads;
 
 use endpoints::*;
 use hostile::*;
+use metrics::*;
 use projections::*;
 use publish::*;
 use revocation::*;
@@ -64,3 +69,4 @@ story!(acknowledgements_carry_the_chain_to_1_1_tills_only);
 story!(a_different_record_at_a_held_sequence_is_a_conflict_kept_apart);
 story!(hostile_records_are_refused_naming_the_record_and_store_nothing);
 story!(record_ids_are_unique_per_tenant);
+story!(per_terminal_sync_lag_is_in_the_metrics);

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 /// `{ "error": { … } }`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorEnvelope {
     /// The error.
     pub error: ErrorBody,
@@ -20,6 +21,7 @@ pub struct ErrorEnvelope {
 
 /// The inside of an [`ErrorEnvelope`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// Stable code, `area.snake_case`.
     pub code: String,

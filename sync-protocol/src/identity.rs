@@ -31,6 +31,11 @@ use crate::upload::RecordKind;
 
 /// A 32-byte SHA-256 value of the series chain (hex on the wire).
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(value_type = String, format = "hex")
+)]
 pub struct SeriesHash(pub [u8; 32]);
 
 impl SeriesHash {
@@ -105,6 +110,7 @@ impl<'de> Deserialize<'de> for SeriesHash {
 
 /// The chain of a series at one sequence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SeriesPoint {
     /// The sequence (0 = before the first record).

@@ -54,6 +54,7 @@ pub const BATCH_ENVELOPE_RESERVE_BYTES: u64 = 512;
 
 /// The message-size limits one side accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Limits {
     /// Records per upload batch.
     pub max_batch_records: u32,

@@ -39,6 +39,7 @@ pub use paging::{PAGE_ENVELOPE_RESERVE_BYTES, build_page};
 
 /// What kind of master data a change is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Entity {
     /// A product (key: SKU).
@@ -97,6 +98,7 @@ impl Entity {
 
 /// Whether a change creates/replaces or removes the entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeOp {
     /// Create or replace; `data` is the whole entity as a JSON object.
@@ -117,6 +119,7 @@ impl ChangeOp {
 
 /// One change of master data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MasterDataChange {
     /// Position in the tenant's change sequence, from 1.
@@ -133,6 +136,7 @@ pub struct MasterDataChange {
 
 /// Where a pull stands. Opaque to the terminal.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct Cursor(pub String);
 
@@ -200,6 +204,7 @@ impl ErrorCode for CursorError {
 
 /// Terminal → server: the next page of changes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MasterDataPageRequest {
     /// Where the last applied page ended; `None` = from the beginning.
@@ -225,6 +230,7 @@ impl MasterDataPageRequest {
 
 /// Server → terminal: changes after the request's cursor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MasterDataPage {
     /// Changes in ascending version order.

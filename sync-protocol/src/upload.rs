@@ -20,6 +20,7 @@ use crate::version::ProtocolVersion;
 
 /// What a record is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
     /// A completed document (sale, return, receipt of goods, count, shift…).
@@ -47,6 +48,7 @@ impl RecordKind {
 /// (`Record<Box<serde_json::value::RawValue>>`) so it can store exactly what
 /// was sent (decision 39) — the same fields and checks either way.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Record<P = serde_json::Value> {
     /// The terminal that wrote it; must equal the batch's (and the credential's).
@@ -78,6 +80,7 @@ impl<P: Serialize> Record<P> {
 /// Terminal → server: a run of consecutive records (payloads as in
 /// [`Record`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UploadBatch<P = serde_json::Value> {
     /// The agreed protocol version.
@@ -112,6 +115,7 @@ impl<P: Serialize> UploadBatch<P> {
 ///
 /// Also the answer to a status request, with `applied` and `duplicates` 0.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Ack {
     /// The terminal the acknowledgement is for.

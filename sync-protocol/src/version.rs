@@ -25,6 +25,7 @@ use crate::limits::Limits;
 
 /// A protocol version. Ordered by major, then minor.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ProtocolVersion {
     /// Incompatible wire changes bump this.
     pub major: u16,
@@ -58,6 +59,7 @@ impl fmt::Display for ProtocolVersion {
 
 /// An inclusive range of versions a side speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VersionRange {
     /// Oldest version spoken.
     pub min: ProtocolVersion,
@@ -103,6 +105,7 @@ impl fmt::Display for VersionRange {
 /// A string, not an enum, so a peer can name features this build has never
 /// heard of; unknown features simply do not end up agreed.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(transparent)]
 pub struct Feature(pub String);
 
@@ -131,6 +134,7 @@ impl fmt::Display for Feature {
 
 /// What one side speaks, offers, requires and can take.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Capabilities {
     /// Versions spoken.
     pub protocol: VersionRange,
@@ -162,6 +166,7 @@ impl Capabilities {
 
 /// Terminal → server, first message of every sync session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Hello {
     /// The terminal's id (as enrolled).
     pub terminal_id: String,
@@ -175,6 +180,7 @@ pub struct Hello {
 
 /// Server → terminal: the answer to [`Hello`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum HelloReply {
     /// Agreed; go ahead.
@@ -185,6 +191,7 @@ pub enum HelloReply {
 
 /// The agreement the server chose.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Welcome {
     /// What both sides use from now on.
     pub agreed: Agreed,
@@ -196,6 +203,7 @@ pub struct Welcome {
 
 /// Why the server will not talk.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Refusal {
     /// Stable code (see [`crate::codes`]).
     pub code: String,
@@ -207,6 +215,7 @@ pub struct Refusal {
 
 /// The outcome of a successful negotiation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Agreed {
     /// The version every later message carries.
     pub version: ProtocolVersion,

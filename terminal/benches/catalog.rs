@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use kasa_domain::barcode::BarcodeConfig;
-use kasa_terminal::catalog::generate::{SeededRng, bulgarian_ean13, write_big_products};
+use kasa_fixtures::{SeededRng, bulgarian_ean13, write_big_products};
 use kasa_terminal::catalog::{find_by_code, import_products, search};
 use kasa_terminal::store::Store;
 

@@ -28,11 +28,8 @@ use kasa_domain::permission::Role;
 use kasa_terminal::sale::{self, SaleSession, TenderRequest};
 use kasa_terminal::settings::TillSettings;
 use kasa_terminal::store::Store;
-use kasa_terminal::{catalog, shift, users};
-
-fn demo_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../fixtures/demo")
-}
+use kasa_terminal::test_support::TestTill;
+use kasa_terminal::{shift, users};
 
 struct Bench {
     _dir: tempfile::TempDir,
@@ -119,30 +116,16 @@ fn setup_from(db: PathBuf) -> Bench {
 
 /// The demo store imported into a fresh database.
 fn setup_demo() -> Bench {
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(dir.path().join("bench.sqlite")).unwrap();
-    let mut settings = TillSettings::new("S001", "T01");
-    settings
-        .apply_config_file(&demo_dir().join("store.json"))
-        .unwrap();
-    settings.save_new(store.conn()).unwrap();
-    let products = std::fs::File::open(demo_dir().join("products.csv")).unwrap();
-    let options = catalog::ImportOptions {
-        vat: settings.vat.clone(),
-        ..catalog::ImportOptions::default()
-    };
-    catalog::import_products_with(&mut store, products, &options, |_| {}).unwrap();
-    let now = Utc::now().naive_utc();
-    let cashier =
-        users::add_user(store.conn(), "bench", "Bench", Role::Cashier, "1111", now).unwrap();
-    shift::open_shift(
-        &mut store,
-        &settings,
-        &cashier,
-        kasa_domain::money::Money::ZERO,
-        now,
-    )
-    .unwrap();
+    let TestTill {
+        store,
+        settings,
+        dir,
+        ..
+    } = TestTill::setup("S001", "T01")
+        .demo_store()
+        .shift_opened_by("1111", kasa_domain::money::Money::ZERO)
+        .build();
+    let cashier = users::login_by_pin(store.conn(), "1111", Utc::now().naive_utc()).unwrap();
     let mut barcodes = Vec::new();
     {
         let mut stmt = store

@@ -14,5 +14,7 @@ pub mod shift;
 pub mod stock;
 pub mod store;
 pub mod sync;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod till;
 pub mod users;

@@ -2,15 +2,15 @@
 //! `kasa_terminal`) syncing with the real server in-process on port 0 —
 //! SQLite always, PostgreSQL when `KASA_TEST_POSTGRES_URL` is set (CI sets
 //! it via `scripts/pg-test-cluster.sh`) — directly and through the seeded
-//! fault-injecting proxy of `kasa_server::fault_proxy`.
+//! fault-injecting proxy of `kasa_tests::fault_proxy`.
 
 #[path = "sync/support.rs"]
 mod support;
 
 use kasa_domain::ErrorCode;
-use kasa_server::fault_proxy::{FaultPlan, FaultProxy};
 use kasa_sync_protocol::Entity;
 use kasa_terminal::sync::{self, SyncError, SyncOptions};
+use kasa_tests::fault_proxy::{FaultPlan, FaultProxy};
 use serde_json::json;
 use support::{Backend, HeadOffice, Till, dec, kasa};
 

@@ -245,8 +245,8 @@ fn head_office_restored_from_a_backup_is_refilled_by_the_till() {
 /// stopped at its first round. `KASA_FORK_SOAK_ROUNDS` sets the rounds per
 /// seed (BENCHMARKS.md has the soak's figures).
 fn fork_soak(backend: Backend, seed: u64, rounds: usize) {
-    use kasa_server::fault_proxy::{FaultPlan, FaultProxy};
     use kasa_terminal::sync::{self, SyncOptions};
+    use kasa_tests::fault_proxy::{FaultPlan, FaultProxy};
     use rand::rngs::StdRng;
     use rand::{Rng, SeedableRng};
 

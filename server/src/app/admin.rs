@@ -55,9 +55,9 @@ fn check_id(what: &str, id: &str) -> Result<(), ApiError> {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewTenant {
+pub(crate) struct NewTenant {
     tenant_id: String,
     name: String,
 }
@@ -78,9 +78,9 @@ async fn create_tenant(
     Ok(StatusCode::CREATED)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewStore {
+pub(crate) struct NewStore {
     store_id: String,
     name: String,
 }
@@ -102,15 +102,15 @@ async fn create_store(
     Ok(StatusCode::CREATED)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewCode {
+pub(crate) struct NewCode {
     #[serde(default)]
     ttl_minutes: Option<u64>,
 }
 
 /// A fresh enrolment code (shown once).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct IssuedCode {
     /// The code to type into the till.
     pub code: String,
@@ -159,11 +159,15 @@ async fn create_code(
     Ok((StatusCode::CREATED, Json(issued)))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct PublishQuery {
+pub(crate) struct PublishQuery {
+    /// The entity a CSV upload holds (`product`, `barcode`, `price`, …).
     entity: Option<String>,
+    /// The CSV column that is each row's key (default: the entity's own).
     key: Option<String>,
+    /// Publish to this store's terminals only.
     store: Option<String>,
 }
 
@@ -207,12 +211,17 @@ async fn publish_changes(
     Ok(Json(outcome))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct ReportQuery {
+pub(crate) struct ReportQuery {
+    /// `json` (default) or `csv`.
     format: Option<String>,
+    /// First UTC day of a sales report (`YYYY-MM-DD`).
     from: Option<String>,
+    /// Last UTC day of a sales report, inclusive.
     to: Option<String>,
+    /// Only this store (stock report).
     store: Option<String>,
 }
 

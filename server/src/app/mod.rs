@@ -38,6 +38,7 @@ use crate::error::ApiError;
 
 pub mod admin;
 pub mod metrics;
+pub mod openapi;
 pub mod rate_limit;
 mod sync;
 pub mod terminals;
@@ -270,9 +271,10 @@ fn unhealthy(
 }
 
 async fn openapi() -> impl axum::response::IntoResponse {
+    static DOCUMENT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     (
         [(header::CONTENT_TYPE, "application/json")],
-        include_str!("../../openapi.json"),
+        DOCUMENT.get_or_init(openapi::document).as_str(),
     )
 }
 

@@ -100,7 +100,7 @@ pub async fn hello(
 }
 
 /// Body of `POST /enrol`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EnrolRequest {
     /// The code head office gave (`ABCD-EFGH-JKLM`; case, spaces, dashes ignored).
@@ -110,7 +110,7 @@ pub struct EnrolRequest {
 }
 
 /// Answer of `POST /enrol`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EnrolReply {
     /// Tenant.
     pub tenant_id: String,

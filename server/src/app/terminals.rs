@@ -43,7 +43,7 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
 }
 
 /// One terminal as the list shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TerminalStatus {
     /// Terminal id.
     pub terminal_id: String,
@@ -68,7 +68,7 @@ pub struct TerminalStatus {
 }
 
 /// The answer to a revoke.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RevokeReply {
     /// Tenant id.
     pub tenant_id: String,
@@ -172,9 +172,9 @@ impl AppState {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RevokeRequest {
+pub(crate) struct RevokeRequest {
     /// Who is revoking (a name for the record); default "admin API".
     #[serde(default)]
     by: Option<String>,

@@ -154,7 +154,7 @@ pub struct NewChange {
 }
 
 /// Versions a publish used.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct PublishOutcome {
     /// Version of the first change.
     pub first_version: u64,
@@ -423,6 +423,8 @@ pub trait Database:
     async fn terminals(&self, tenant_id: &str) -> Result<Vec<TerminalRow>, DbError>;
     /// Journal state per terminal of a tenant.
     async fn journals(&self, tenant_id: &str) -> Result<Vec<JournalRow>, DbError>;
+    /// Every tenant's id, in order (for `/metrics`' per-terminal gauges).
+    async fn tenant_ids(&self) -> Result<Vec<String>, DbError>;
 }
 
 /// Open the backend a `--database` string names: `sqlite:PATH` (or a bare

@@ -87,7 +87,7 @@ pub struct SeriesStatus {
 }
 
 /// A terminal found sending a series different from the one head office holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct ForkState {
     /// The first sequence at which a different record was sent.
     pub first_conflict_seq: u64,

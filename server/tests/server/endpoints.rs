@@ -271,7 +271,7 @@ pub async fn health_metrics_and_openapi_are_served() {
         metrics.headers["content-type"]
             .to_str()
             .unwrap()
-            .starts_with("text/plain")
+            .starts_with("application/openmetrics-text")
     );
     assert!(
         metrics

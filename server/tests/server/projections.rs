@@ -348,10 +348,10 @@ pub async fn concurrent_resends_are_applied_once(db: Arc<dyn Database>) {
 }
 
 pub async fn a_lossy_network_still_delivers_each_record_once(db: Arc<dyn Database>) {
-    use kasa_server::fault_proxy::{FaultPlan, FaultProxy};
+    use kasa_tests::fault_proxy::{FaultPlan, FaultProxy};
     let server = Server::start(db.clone(), test_config()).await;
     server.tenant_with_store("acme", "S001").await;
-    let mut total_faults = kasa_server::fault_proxy::FaultCounts::default();
+    let mut total_faults = kasa_tests::fault_proxy::FaultCounts::default();
     for seed in [1u64, 2, 3] {
         let mut till = server.till("acme", "S001", &format!("T{seed}")).await;
         for i in 0..40 {

@@ -1,7 +1,6 @@
 //! The server in-process on port 0, a tiny HTTP client, the two backends,
 //! and a simulated till that writes records the way the terminal will.
 
-use std::io::Write as _;
 use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::Arc;
@@ -58,33 +57,7 @@ pub async fn sqlite() -> TestDb {
 /// A fresh database in the cluster named by KASA_TEST_POSTGRES_URL; `None`
 /// (with a visible notice) when unset locally; a failure when unset in CI.
 pub async fn postgres() -> Option<TestDb> {
-    let url = match std::env::var("KASA_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-            assert!(
-                !in_ci,
-                "KASA_TEST_POSTGRES_URL is unset in CI: start a cluster with scripts/pg-test-cluster.sh start"
-            );
-            // written straight to stderr so the test harness does not swallow it
-            let _ = writeln!(
-                std::io::stderr(),
-                "NOTICE: PostgreSQL variant SKIPPED (KASA_TEST_POSTGRES_URL unset; run scripts/pg-test-cluster.sh start)"
-            );
-            return None;
-        }
-    };
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let name = format!("kasa_test_{}", Uuid::now_v7().simple());
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let (base, _) = url.rsplit_once('/').unwrap();
-    let spec = format!("{base}/{name}");
+    let spec = kasa_tests::postgres::fresh_database("kasa_test").await?;
     let db = PostgresDatabase::connect(&spec).await.unwrap();
     db.migrate().await.unwrap();
     Some(TestDb {

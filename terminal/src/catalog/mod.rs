@@ -15,10 +15,7 @@
 //!   data both use it).
 //! - [`search`]: search-as-you-type by name (Cyrillic case-insensitive), SKU
 //!   or barcode prefix.
-//! - [`generate`]: deterministic demo and benchmark catalogs
-//!   (`kasa-fixtures`).
 
-pub mod generate;
 pub mod import;
 pub mod lookup;
 pub mod prices;

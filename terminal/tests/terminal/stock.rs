@@ -19,6 +19,7 @@ use kasa_terminal::stock::{
     purchase_order, rebuild, receive_in, verify_cache,
 };
 use kasa_terminal::store::Store;
+use kasa_terminal::test_support::TestTill;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use uuid::Uuid;
@@ -39,10 +40,12 @@ struct Till {
 
 impl Till {
     fn new() -> Till {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path().join("till.sqlite")).unwrap();
-        let settings = TillSettings::new(LOC, "T01");
-        settings.save_new(store.conn()).unwrap();
+        let TestTill {
+            store,
+            settings,
+            dir,
+            ..
+        } = TestTill::setup(LOC, "T01").build();
         Till {
             _dir: dir,
             store,

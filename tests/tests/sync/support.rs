@@ -4,7 +4,6 @@
 //! sell through `kasa_terminal` and sync through `kasa_terminal::sync`.
 
 use std::collections::BTreeMap;
-use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
@@ -23,6 +22,7 @@ use kasa_terminal::sale::script::{SaleScript, run_sale_script};
 use kasa_terminal::settings::TillSettings;
 use kasa_terminal::store::Store;
 use kasa_terminal::sync::{self, RoundReport, SyncError, SyncOptions};
+use kasa_terminal::test_support::TestTill;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -58,7 +58,9 @@ impl HeadOffice {
         let dir = tempfile::tempdir().unwrap();
         let spec = match backend {
             Backend::Sqlite => format!("sqlite:{}", dir.path().join("hq.db").display()),
-            Backend::Postgres => rt.block_on(postgres_database())?,
+            Backend::Postgres => {
+                rt.block_on(kasa_tests::postgres::fresh_database("kasa_sync_test"))?
+            }
         };
         let db = rt.block_on(async {
             let db = kasa_server::db::open(&spec).await.unwrap();
@@ -285,35 +287,6 @@ impl Drop for HeadOffice {
     }
 }
 
-async fn postgres_database() -> Option<String> {
-    let url = match std::env::var("KASA_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => url,
-        _ => {
-            let in_ci = std::env::var("CI").is_ok_and(|v| v == "true" || v == "1");
-            assert!(
-                !in_ci,
-                "KASA_TEST_POSTGRES_URL is unset in CI: start a cluster with scripts/pg-test-cluster.sh start"
-            );
-            let _ = writeln!(
-                std::io::stderr(),
-                "NOTICE: PostgreSQL variant SKIPPED (KASA_TEST_POSTGRES_URL unset; run scripts/pg-test-cluster.sh start)"
-            );
-            return None;
-        }
-    };
-    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let name = format!("kasa_sync_test_{}", uuid::Uuid::now_v7().simple());
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .await
-        .unwrap();
-    let (base, _) = url.rsplit_once('/').unwrap();
-    Some(format!("{base}/{name}"))
-}
-
 pub fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }
@@ -348,23 +321,16 @@ pub struct Till {
 
 impl Till {
     pub fn new(store_id: &str, terminal_id: &str) -> Till {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("till.sqlite");
-        let mut store = Store::open(&path).unwrap();
-        let settings = TillSettings::new(store_id, terminal_id);
-        settings.save_new(store.conn()).unwrap();
-        kasa_terminal::catalog::import_products(&mut store, CATALOG.as_bytes(), |_| {}).unwrap();
-        kasa_terminal::users::add_user(store.conn(), "ana", "Ана", Role::Cashier, "1111", now())
-            .unwrap();
-        let user = kasa_terminal::users::login_by_pin(store.conn(), "1111", now()).unwrap();
-        kasa_terminal::shift::open_shift(
-            &mut store,
-            &settings,
-            &user,
-            Money(Decimal::new(10_000, 2)),
-            now(),
-        )
-        .unwrap();
+        let TestTill {
+            path,
+            store,
+            settings,
+            dir,
+        } = TestTill::setup(store_id, terminal_id)
+            .products_csv(CATALOG)
+            .user("ana", "Ана", Role::Cashier, "1111")
+            .shift_opened_by("1111", Money(Decimal::new(10_000, 2)))
+            .build();
         Till {
             _dir: dir,
             path,

@@ -629,4 +629,12 @@ impl Database for PostgresDatabase {
             })
             .collect()
     }
+
+    async fn tenant_ids(&self) -> Result<Vec<String>, DbError> {
+        let client = self.pool.get().await?;
+        let rows = client
+            .query("SELECT tenant_id FROM tenants ORDER BY tenant_id", &[])
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
 }

@@ -682,4 +682,14 @@ impl Database for SqliteDatabase {
         })
         .await
     }
+
+    async fn tenant_ids(&self) -> Result<Vec<String>, DbError> {
+        self.call(|conn| {
+            let mut stmt =
+                conn.prepare_cached("SELECT tenant_id FROM tenants ORDER BY tenant_id")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
 }

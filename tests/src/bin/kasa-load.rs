@@ -1,6 +1,7 @@
-//! `kasa-load` — push many terminals' records at a head office and measure.
+//! `kasa-load` — push many terminals' records at a head office and measure
+//! (`cargo run --release -p kasa-tests --bin kasa-load -- …`).
 //!
-//! Two questions from issue 4 this answers (results go to BENCHMARKS.md):
+//! Two questions it answers (results go to BENCHMARKS.md):
 //! - catch-up: one till back after 30 offline days (≈200,000 records):
 //!   `kasa-load --embedded sqlite:/tmp/hq.db --terminals 1 --records 200000`
 //! - many tills at once:
@@ -21,10 +22,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use axum::body::Bytes;
 use chrono::{DateTime, Utc};
 use clap::Parser;
 use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
 use hyper::{Method, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;

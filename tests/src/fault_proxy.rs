@@ -11,7 +11,7 @@
 //!
 //! ```no_run
 //! # async fn demo(server: std::net::SocketAddr) -> std::io::Result<()> {
-//! use kasa_server::fault_proxy::{FaultPlan, FaultProxy};
+//! use kasa_tests::fault_proxy::{FaultPlan, FaultProxy};
 //! let proxy = FaultProxy::start(server, FaultPlan { seed: 7, ..FaultPlan::lossy() }).await?;
 //! // point the terminal at proxy.addr() instead of the server
 //! # Ok(()) }
