@@ -22,6 +22,7 @@
 //! person (head office holds more than this till wrote, a damaged outbox)
 //! stop the round with a named error instead of sending anything.
 
+pub mod audit;
 pub mod background;
 pub mod client;
 mod divergence;

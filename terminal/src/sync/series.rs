@@ -158,7 +158,7 @@ pub fn extend_series(tx: &Connection, terminal_id: &str) -> Result<usize, SyncEr
 /// The outbox row of the last record cut and the last sequence (0, 0 when
 /// the series is empty). Records uploaded under an earlier enrolment are
 /// archived (`super::reenrol`), not cut again.
-fn series_head(tx: &Connection) -> Result<(u64, u64), SyncError> {
+pub(crate) fn series_head(tx: &Connection) -> Result<(u64, u64), SyncError> {
     let head = tx
         .prepare_cached("SELECT outbox_seq, seq FROM sync_records ORDER BY seq DESC LIMIT 1")?
         .query_row([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))

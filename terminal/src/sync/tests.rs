@@ -594,4 +594,17 @@ fn every_record_the_till_writes_passes_the_payload_contract() {
             "no {t} among {document_types:?}"
         );
     }
+    // the audit log travels too: each entry is a record of the series
+    let audited: Vec<String> = records
+        .iter()
+        .filter(|r| r.kind == kasa_sync_protocol::RecordKind::Audit)
+        .map(|r| r.payload["event"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let logged: Vec<String> = crate::users::audit_log(store.conn())
+        .unwrap()
+        .into_iter()
+        .map(|entry| entry.action)
+        .collect();
+    assert!(!logged.is_empty());
+    assert_eq!(audited, logged, "every audit entry, in order, once");
 }

@@ -332,8 +332,26 @@ pub struct AuditEntry<'a> {
     pub detail: serde_json::Value,
 }
 
-/// Append to the audit log.
+/// Append to the audit log, and to the wire series as an `audit` record
+/// for head office (`crate::sync::audit`), both or neither.
 pub fn audit(conn: &Connection, entry: &AuditEntry<'_>) -> Result<(), rusqlite::Error> {
+    // a savepoint: atomic inside the caller's transaction and on its own
+    conn.execute_batch("SAVEPOINT kasa_audit")?;
+    let written = write_audit(conn, entry);
+    match written {
+        Ok(()) => conn.execute_batch("RELEASE kasa_audit"),
+        Err(e) => {
+            conn.execute_batch("ROLLBACK TO kasa_audit; RELEASE kasa_audit")?;
+            Err(e)
+        }
+    }
+}
+
+fn write_audit(conn: &Connection, entry: &AuditEntry<'_>) -> Result<(), rusqlite::Error> {
+    crate::sync::audit::append(conn, entry).map_err(|e| match e {
+        crate::sync::SyncError::Sqlite(e) => e,
+        other => rusqlite::Error::ToSqlConversionFailure(Box::new(other)),
+    })?;
     conn.execute(
         "INSERT INTO audit_log (at, actor, action, approved_by, document_id, detail)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
