@@ -235,7 +235,10 @@ pub fn validate_batch_of_len<P>(
         return Err(malformed("sequence numbers would overflow"));
     }
     let mut ids: HashMap<Uuid, u64> = HashMap::with_capacity(batch.records.len());
-    for (expected, record) in (batch.first_seq..).zip(&batch.records) {
+    for (offset, record) in (0u64..).zip(&batch.records) {
+        // Cannot overflow: first_seq + len was checked above. (Zipping with
+        // `first_seq..` would step that range once past the last record.)
+        let expected = batch.first_seq + offset;
         if record.terminal_id != batch.terminal_id {
             return Err(BatchError::ForeignTerminal {
                 what: format!("record seq {}", record.seq),

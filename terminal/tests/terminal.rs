@@ -16,6 +16,9 @@ mod numbering;
 #[path = "terminal/crash.rs"]
 mod crash;
 
+#[path = "terminal/sell_loop.rs"]
+mod sell_loop;
+
 #[path = "terminal/journal.rs"]
 mod journal;
 

@@ -4,17 +4,12 @@
 //! tenders, stock movements, journal entry, outbox record — no document is
 //! partial, numbers are gapless and `journal verify` passes.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::Pid;
 use rand::Rng;
-use serde_json::json;
 
 use crate::common::*;
+use crate::sell_loop::{SellLoop, five_line_sale};
 
 const ROUNDS: usize = 30;
 
@@ -25,53 +20,21 @@ fn count(conn: &rusqlite::Connection, sql: &str, id: &str) -> i64 {
 #[test]
 fn sigkill_never_leaves_a_partial_or_lost_sale() {
     let till = Till::ready();
-    let script = json!({
-        "cashier_pin": "1111",
-        "lines": [
-            {"barcode": bread_ean()},
-            {"barcode": milk_ean(), "qty": "2"},
-            {"barcode": weight_code("00101", 1250)},
-            {"sku": "WINE"},
-            {"sku": "BOOK"}
-        ],
-        "tenders": [{"kind": "card"}]
-    });
-    let script_path = till.write("loop.json", &script.to_string());
+    let script_path = five_line_sale(&till);
     let mut rng = rand::rng();
     let mut reported: Vec<u64> = Vec::new();
     for round in 0..ROUNDS {
-        let mut child = Command::new(kasa_bin())
-            .arg("--db")
-            .arg(&till.db)
-            .arg("sell-loop")
-            .arg(&script_path)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = mpsc::channel::<u64>();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if let Ok(n) = line.trim().parse::<u64>() {
-                    let _ = tx.send(n);
-                }
-            }
-        });
+        let sell = SellLoop::start(&till, &script_path, 0);
         // Wait for a random number of completed sales (0–3), then kill at a
         // random moment inside the next ones.
         let wait_for = rng.random_range(0..4usize);
         for _ in 0..wait_for {
-            if let Ok(n) = rx.recv_timeout(Duration::from_secs(60)) {
+            if let Ok(n) = sell.numbers.recv_timeout(Duration::from_secs(60)) {
                 reported.push(n);
             }
         }
         std::thread::sleep(Duration::from_micros(rng.random_range(0..20_000)));
-        kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
-        child.wait().unwrap();
-        reader.join().unwrap();
-        reported.extend(rx.try_iter());
+        reported.extend(sell.kill().1);
 
         // After the "restart": check the database.
         let conn = till.sqlite();
