@@ -53,7 +53,7 @@ pub fn approve(
     request: ApprovalRequest<'_>,
     permission: Permission,
 ) -> Result<Option<ManagerApproval>, TillError> {
-    if request.operator.role.allows(permission) {
+    if role_allows(conn, request.operator, permission)? {
         return Ok(None);
     }
     let pin = request
@@ -69,6 +69,17 @@ pub fn approve(
         request.at,
     )?;
     Ok(Some(approval))
+}
+
+/// Whether the operator's own role allows `permission`, by the permission
+/// table with head office's published roles applied.
+fn role_allows(
+    conn: &Connection,
+    operator: &Operator,
+    permission: Permission,
+) -> Result<bool, TillError> {
+    let table = crate::sync::master_data::held::permission_table(conn).map_err(UserError::from)?;
+    Ok(table.allows(operator.role, permission))
 }
 
 /// Run `action` without an approval; when it answers that a manager must
@@ -90,8 +101,12 @@ where
         Err(e) => e.needed_permission(),
         Ok(_) => None,
     };
+    let needs_approval = match permission {
+        Some(p) => !role_allows(store.conn(), request.operator, p)?,
+        None => false,
+    };
     match permission {
-        Some(p) if !request.operator.role.allows(p) => {
+        Some(p) if needs_approval => {
             match approve(store.conn(), request, p) {
                 Ok(approval) => action(store, approval.as_ref()).map_err(Into::into),
                 // No PIN, or an approver whose role does not allow it

@@ -442,3 +442,40 @@ proptest::proptest! {
 fn any_bool() -> impl proptest::strategy::Strategy<Value = bool> {
     proptest::bool::ANY
 }
+
+/// The till session's one approval path asks head office's table too: a
+/// cashier whose published row lacks `no_sale` needs a manager for it.
+#[test]
+fn the_session_approval_path_follows_head_office_roles() {
+    use crate::till::approval::{ApprovalRequest, approve};
+    let (_dir, mut store) = till();
+    let now = chrono::Utc::now().naive_utc();
+    crate::users::add_user(store.conn(), "boris", "Борис", Role::Manager, "2222", now).unwrap();
+    let ana = kasa_domain::permission::Operator::new("ana", Role::Cashier);
+    let request = |pin| ApprovalRequest {
+        operator: &ana,
+        pin,
+        document_id: None,
+        at: now,
+    };
+    // built in: a cashier opens the drawer without a sale on her own
+    assert!(
+        approve(store.conn(), request(None), Permission::NoSale)
+            .unwrap()
+            .is_none()
+    );
+    apply(
+        &mut store,
+        vec![change(
+            1,
+            Entity::Role,
+            "cashier",
+            json!({"permissions": ["return", "receive"]}),
+        )],
+    )
+    .unwrap();
+    let refused = approve(store.conn(), request(None), Permission::NoSale).unwrap_err();
+    assert_eq!(refused.code(), "permission.needs_manager", "{refused}");
+    let approved = approve(store.conn(), request(Some("2222")), Permission::NoSale).unwrap();
+    assert_eq!(approved.unwrap().approver_login, "boris");
+}
