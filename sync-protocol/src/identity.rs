@@ -58,26 +58,13 @@ impl SeriesHash {
 
     /// Lower-case hex, 64 characters.
     pub fn to_hex(&self) -> String {
-        let mut out = String::with_capacity(64);
-        for byte in self.0 {
-            out.push(char::from_digit(u32::from(byte >> 4), 16).unwrap_or('0'));
-            out.push(char::from_digit(u32::from(byte & 0x0f), 16).unwrap_or('0'));
-        }
-        out
+        hex::encode(self.0)
     }
 
     /// Parse 64 hex characters (either case).
     pub fn from_hex(text: &str) -> Option<SeriesHash> {
-        let bytes = text.as_bytes();
-        if bytes.len() != 64 {
-            return None;
-        }
         let mut out = [0u8; 32];
-        for (i, pair) in bytes.chunks_exact(2).enumerate() {
-            let high = char::from(pair[0]).to_digit(16)?;
-            let low = char::from(pair[1]).to_digit(16)?;
-            out[i] = (high * 16 + low) as u8;
-        }
+        hex::decode_to_slice(text, &mut out).ok()?;
         Some(SeriesHash(out))
     }
 }

@@ -10,8 +10,7 @@
 
 use chrono::{DateTime, Utc};
 use kasa_sync_protocol::{Record, RecordKind};
-use rusqlite::{Connection, OptionalExtension, params};
-use serde_json::value::RawValue;
+use rusqlite::{Connection, params};
 use uuid::Uuid;
 
 use super::{SyncError, identity, series};
@@ -41,29 +40,24 @@ pub fn append(conn: &Connection, entry: &AuditEntry<'_>) -> Result<(), SyncError
         other => other,
     }
     .to_string();
-    let wire_terminal_id: Option<String> = conn
-        .prepare_cached("SELECT terminal_id FROM sync_enrolment WHERE id = 1")?
-        .query_row([], |r| r.get(0))
-        .optional()?;
     // not enrolled: the till's own id (none yet on a store `kasa init` has not set up)
-    let terminal_id = match wire_terminal_id {
-        Some(id) => id,
-        None => crate::settings::load(conn)
+    let terminal_id = series::wire_terminal_id(conn, || {
+        crate::settings::load(conn)
             .map(|s| s.terminal_id)
-            .unwrap_or_default(),
-    };
-    let placeholder: &RawValue =
-        serde_json::from_str("0").map_err(|e| SyncError::Protocol(e.to_string()))?;
-    let envelope = Record {
-        terminal_id,
-        seq,
-        id,
-        kind: RecordKind::Audit,
-        document_type: None,
-        created_at,
-        payload: placeholder,
-    };
-    let encoded_len = envelope.encoded_len() - 1 + payload.len() as u64;
+            .unwrap_or_default()
+    })?;
+    let encoded_len = series::record_encoded_len(
+        &Record {
+            terminal_id,
+            seq,
+            id,
+            kind: RecordKind::Audit,
+            document_type: None,
+            created_at,
+            payload: (),
+        },
+        payload.len(),
+    )?;
     let chain = identity::chain_next(
         &identity::chain_before(conn, seq)?,
         &id,

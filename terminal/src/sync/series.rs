@@ -35,10 +35,10 @@
 //! parsing every payload into a value and serialising it again (catch-up
 //! bench in BENCHMARKS.md).
 //!
-//! Decision: the brief pictured "outbox seq = wire seq". That would put a
-//! sale's movements only inside the document payload, where head office's
-//! stock projection does not look, and the terminal's tests rely on one
-//! outbox row per document; a derived series keeps both and costs one
+//! Why a series of its own rather than the outbox's sequence on the wire:
+//! that would put a sale's movements only inside the document payload,
+//! where head office's stock projection does not look, while the outbox
+//! keeps one row per document; a derived series keeps both and costs one
 //! table.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
@@ -293,6 +293,41 @@ fn records_of_document(
     })
 }
 
+/// The terminal id the wire envelope names: the one head office knows this
+/// till by (a re-enrolled till's new id, see `super::reenrol`), else
+/// `not_enrolled()`.
+pub(crate) fn wire_terminal_id(
+    conn: &Connection,
+    not_enrolled: impl FnOnce() -> String,
+) -> Result<String, SyncError> {
+    let enrolled: Option<String> = conn
+        .prepare_cached("SELECT terminal_id FROM sync_enrolment WHERE id = 1")?
+        .query_row([], |r| r.get(0))
+        .optional()?;
+    Ok(enrolled.unwrap_or_else(not_enrolled))
+}
+
+/// A record's compact length (what it adds to a batch body): its envelope's
+/// with a one-byte payload, less that byte, plus the payload text's length —
+/// no copy of the payload to count it.
+pub(crate) fn record_encoded_len(
+    envelope: &Record<()>,
+    payload_len: usize,
+) -> Result<u64, SyncError> {
+    let placeholder: &RawValue =
+        serde_json::from_str("0").map_err(|e| SyncError::Protocol(e.to_string()))?;
+    let with_placeholder = Record {
+        terminal_id: envelope.terminal_id.clone(),
+        seq: envelope.seq,
+        id: envelope.id,
+        kind: envelope.kind,
+        document_type: envelope.document_type.clone(),
+        created_at: envelope.created_at,
+        payload: placeholder,
+    };
+    Ok(with_placeholder.encoded_len() - 1 + payload_len as u64)
+}
+
 /// Store the records of `cut` as sequences `first..`; returns how many.
 fn insert_records(
     tx: &Connection,
@@ -306,40 +341,33 @@ fn insert_records(
             payload, encoded_len, payload_from, payload_to, chain)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?;
-    // the envelope names the terminal head office knows this till by (a
-    // re-enrolled till: its new id; see `super::reenrol`)
-    let wire_terminal_id: Option<String> = tx
-        .prepare_cached("SELECT terminal_id FROM sync_enrolment WHERE id = 1")?
-        .query_row([], |r| r.get(0))
-        .optional()?;
-    let terminal_id = wire_terminal_id.as_deref().unwrap_or(terminal_id);
+    let terminal_id = wire_terminal_id(tx, || terminal_id.to_owned())?;
     let mut chain = super::identity::chain_before(tx, first)?;
-    // a record's compact length is its envelope's with a one-byte payload,
-    // less that byte, plus the payload text: no copy of the payload to count it
-    let placeholder: &RawValue =
-        serde_json::from_str("0").map_err(|e| SyncError::Protocol(e.to_string()))?;
     let created_at = cut
         .created_at
         .to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let mut seq = first;
     for record in &cut.records {
-        let envelope = Record {
-            terminal_id: terminal_id.to_owned(),
-            seq,
-            id: record.id,
-            kind: record.kind,
-            document_type: Some(cut.document_type.to_owned()),
-            created_at: cut.created_at,
-            payload: placeholder,
-        };
-        let encoded_len = envelope.encoded_len() - 1 + record.payload.len() as u64;
-        let (text, range) = match &record.payload {
-            Payload::InDocument { from, to } => ("", Some((*from as i64, *to as i64))),
-            Payload::Own(text) => (text.as_str(), None),
-        };
-        let sent = match &record.payload {
-            Payload::InDocument { from, to } => document_text.get(*from..*to).unwrap_or_default(),
-            Payload::Own(text) => text.as_str(),
+        let encoded_len = record_encoded_len(
+            &Record {
+                terminal_id: terminal_id.clone(),
+                seq,
+                id: record.id,
+                kind: record.kind,
+                document_type: Some(cut.document_type.to_owned()),
+                created_at: cut.created_at,
+                payload: (),
+            },
+            record.payload.len(),
+        )?;
+        // stored: a range of the document, or the record's own text; sent: that text
+        let (text, range, sent) = match &record.payload {
+            Payload::InDocument { from, to } => (
+                "",
+                Some((*from as i64, *to as i64)),
+                document_text.get(*from..*to).unwrap_or_default(),
+            ),
+            Payload::Own(text) => (text.as_str(), None, text.as_str()),
         };
         chain = super::identity::chain_next(
             &chain,
