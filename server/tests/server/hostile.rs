@@ -251,12 +251,17 @@ pub async fn health_queries_the_database_and_the_sqlite_owner_thread_restarts() 
     );
 
     let stalled = sqlite.clone();
+    let (holding, held) = tokio::sync::oneshot::channel::<()>();
     let stall = tokio::spawn(async move {
         stalled
-            .run_on_owner_thread(|_| std::thread::sleep(Duration::from_secs(3)))
+            .run_on_owner_thread(move |_| {
+                let _ = holding.send(());
+                std::thread::sleep(Duration::from_secs(3))
+            })
             .await
     });
     // wait until the stall holds the thread: a health query stays unanswered
+    held.await.unwrap();
     let asked = Instant::now();
     let (status, body) = health(&server).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
